@@ -1,0 +1,112 @@
+/**
+ * The configuration model of `gitops/`: what `platform.yaml` and `regions/<region>.yaml` hold once
+ * loaded and validated. YAML keys are camelCase, exactly these names.
+ */
+
+/**
+ * Where a value comes from (stack parameters and cluster variables):
+ * - a scalar (string, number, boolean): a literal;
+ * - `{ field: <name> }`: a field of the region or the platform (see {@link FIELD_NAMES});
+ * - `{ output: "<stack>.<OutputKey>" }`: an output of one of this region's stacks;
+ *   with `region: hub` (or a region name) an output of that region's stack instead.
+ */
+export type ValueSource =
+  | { kind: 'literal'; value: string }
+  | { kind: 'field'; field: FieldName }
+  | { kind: 'output'; stack: string; outputKey: string; region?: string };
+
+/** Fields a `{ field: … }` source may name. */
+export const FIELD_NAMES = [
+  'region', // the region's name, e.g. us-west-2
+  'role', // hub | spoke
+  'wave',
+  'vpcCidr',
+  'project',
+  'domain',
+  'accountId',
+  'hostedZoneId',
+  'hubRegion',
+  'hubVpcCidr',
+  'allVpcCidrs', // comma-joined CIDRs of every region declared (for the database security group)
+  'githubRepository', // owner/name
+  'clusterName', // <project>-<region>
+  'stackPrefix', // <project>-<region>
+] as const;
+export type FieldName = (typeof FIELD_NAMES)[number];
+
+export interface VantagePoint {
+  /** Short name shown in the routing matrix (e.g. `ohio`). */
+  name: string;
+  /** Client subnet sent as EDNS Client Subnet, e.g. `3.128.0.0/24`. */
+  clientSubnet: string;
+  /** Region whose records latency routing should answer for this subnet. */
+  expectedRegion: string;
+}
+
+export interface Thresholds {
+  tlsWarnDays: number; // default 21
+  tlsFailDays: number; // default 7
+  coldStartBudgetMs: number; // default 10000
+  warmP95BudgetMs: number; // default 100
+  warmRequests: number; // default 10
+  httpTimeoutMs: number; // default 15000
+}
+
+export interface PlatformConfig {
+  file: string;
+  project: string; // e.g. coderdemo (stack names: <project>-<region>-<stack>)
+  domain: string; // coderdemo.io
+  accountId: string; // 12 digits
+  hostedZoneId: string; // the existing zone; no stack creates it
+  hubRegion: string;
+  github: { repository: string; branch: string }; // owner/name, main
+  flux: { version: string }; // e.g. v2.6.4
+  /** Account-level stacks (github-oidc), planned with every PR, applied by a person (`apply --account`). */
+  account: { region: string; stacks: StackSpec[] };
+  vantagePoints: VantagePoint[];
+  thresholds: Thresholds;
+  coldStart: { path: string }; // a Coder endpoint that touches the database, e.g. /api/v2/users/first
+  /** How apply-region finds the NLB the load balancer controller made for Coder. */
+  loadBalancer: { serviceNamespace: string; serviceName: string };
+}
+
+export interface StackSpec {
+  /** Name within the region; the stack is `<project>-<region>-<name>`. */
+  name: string;
+  /** Template under `stacks/`, without `.yaml` (default: `name`). */
+  template: string;
+  /** Region the stack is deployed in (default: the region itself; the hub for the hub-side peering routes). */
+  deployRegion?: string;
+  /** Stacks of this region that must be applied first (also implied by `{ output }` sources). */
+  dependsOn: string[];
+  parameters: Record<string, ValueSource>;
+  /** 1-based line of this stack entry in its file, when known. */
+  line?: number;
+}
+
+export interface RegionConfig {
+  file: string;
+  name: string; // file name without .yaml; must equal the `region` key
+  role: 'hub' | 'spoke';
+  enabled: boolean;
+  wave: number; // 1 = first; the hub is in wave 1
+  vpcCidr: string;
+  stacks: StackSpec[];
+  /** `${var}` names in Flux manifests → where their value comes from; written as the `cluster-vars` ConfigMap. */
+  clusterVars: Record<string, ValueSource>;
+}
+
+export interface GitopsConfig {
+  /** Absolute path of the gitops directory. */
+  dir: string;
+  platform: PlatformConfig;
+  /** By region name, sorted by wave then name. */
+  regions: RegionConfig[];
+  /** Template body (raw text) by template name. */
+  templates: Map<string, string>;
+}
+
+/** `<project>-<region>-<stack>`. */
+export function stackName(project: string, region: string, stack: string): string {
+  return `${project}-${region}-${stack}`;
+}
