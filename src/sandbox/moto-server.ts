@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** moto's server with the ExecuteChangeSet outputs gap closed (see the launcher's docstring). */
+const LAUNCHER = fileURLToPath(new URL('./moto-launcher.py', import.meta.url));
 
 export interface MotoServer {
   endpoint: string;
