@@ -39,8 +39,12 @@ export interface VantagePoint {
   name: string;
   /** Client subnet sent as EDNS Client Subnet, e.g. `3.128.0.0/24`. */
   clientSubnet: string;
-  /** Region whose records latency routing should answer for this subnet. */
-  expectedRegion: string;
+  /**
+   * Regions latency routing should answer for this subnet, nearest first: the first one that is
+   * enabled (and promoted) is the expected answer, so a vantage point in London expects us-east-2
+   * while eu-west-2 is switched off.
+   */
+  expectedRegions: string[];
 }
 
 export interface Thresholds {
