@@ -1,0 +1,126 @@
+import type { Risk } from '../aws/cloudformation/change-set-identity.js';
+
+/** One named risk rule that fired, shown in the plan and used to compute the overall risk. */
+export interface RiskFinding {
+  level: Risk;
+  /** Stable rule id, e.g. `stateful-replacement`, `iam-broadening`, `prune-deletion`, `dns-removal`. */
+  rule: string;
+  region?: string;
+  /** What it is about: `coderdemo-us-east-2-aurora/DatabaseCluster`, `HelmRelease coder/coder`. */
+  subject: string;
+  message: string;
+}
+
+/** A resource change in a stack: the change set (online) merged with the template diff (offline). */
+export interface ResourceChange {
+  logicalId: string;
+  type: string;
+  action: 'Add' | 'Modify' | 'Remove' | 'Import' | 'Dynamic';
+  /** From the change set, or the CloudFormation spec via the template diff. */
+  replacement?: 'True' | 'False' | 'Conditional';
+  physicalId?: string;
+  /** Human lines: `Properties.StorageEncrypted: false → true (requires replacement)`. */
+  details: string[];
+}
+
+export interface ParameterChange {
+  key: string;
+  before?: string;
+  /** undefined when not known until an earlier stack is applied. */
+  after?: string;
+  known: boolean;
+  /** Why not known: `known after apply (network.VpcId in us-east-2)`. */
+  reason?: string;
+}
+
+export interface StackPlan {
+  region: string;
+  /** Region the stack lives in (the hub for a spoke's hub-routes). */
+  deployRegion: string;
+  stack: string;
+  stackName: string;
+  template: string;
+  status: 'create' | 'update' | 'no-changes' | 'failed' | 'offline' | 'blocked';
+  changeSetName?: string;
+  changeSetId?: string;
+  /** FAILED change set reason, or why the stack could not be planned online. */
+  reason?: string;
+  changes: ResourceChange[];
+  parameters: ParameterChange[];
+  /** Unified template diff base → head (from @aws-cdk/cloudformation-diff), '' when identical. */
+  templateDiff: string;
+  /** Hash of template + resolved parameters (change-set-identity.ts), when all parameters are known. */
+  hash?: string;
+  risk: Risk;
+  findings: RiskFinding[];
+}
+
+export interface FluxFieldChange {
+  path: string;
+  before?: string;
+  after?: string;
+}
+
+export interface FluxObjectChange {
+  region: string;
+  /** The Flux Kustomization that applies it (`infra-controllers`, `apps`, `flux-system`). */
+  kustomization: string;
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  action: 'added' | 'removed' | 'changed';
+  /** For removals: whether the Kustomization's `prune: true` deletes it from the cluster. */
+  prunes?: boolean;
+  fields: FluxFieldChange[];
+  chart?: { name: string; from?: string; to?: string };
+  images?: { from?: string; to?: string }[];
+}
+
+export interface DnsChange {
+  region: string;
+  /** `coderdemo.io`, `*.coderdemo.io`, `us-west-2.coderdemo.io`, health check ids… */
+  record: string;
+  kind: 'latency-alias' | 'region-alias' | 'health-check';
+  action: 'add' | 'change' | 'remove';
+  reason: string;
+}
+
+export interface ClusterVarChange {
+  region: string;
+  name: string;
+  before?: string;
+  after?: string;
+  known: boolean;
+  reason?: string;
+}
+
+export interface RegionPlan {
+  region: string;
+  enabled: boolean;
+  stacks: StackPlan[];
+  flux: FluxObjectChange[];
+  dns: DnsChange[];
+  clusterVars: ClusterVarChange[];
+  risk: Risk;
+  findings: RiskFinding[];
+}
+
+export interface PlanReport {
+  mode: 'online' | 'offline';
+  /** Why offline: fork pull request, no credentials… */
+  offlineReason?: string;
+  headSha: string;
+  baseRef: string;
+  /** Account-level stacks (github-oidc), shown first. */
+  account: StackPlan[];
+  regions: RegionPlan[];
+  hasChanges: boolean;
+  risk: Risk;
+  findings: RiskFinding[];
+  /** Configuration or template problems that stopped (part of) the plan. */
+  errors: { message: string; file?: string; line?: number }[];
+  /** API calls made, by Service.Operation. */
+  apiCalls: Record<string, number>;
+  durationMs: number;
+}
