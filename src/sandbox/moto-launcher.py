@@ -1,16 +1,36 @@
-"""Start moto's server with one emulator gap closed.
+"""Start moto's server with two emulator gaps closed (used only by the local sandbox and the tests).
 
-moto 5.2.1's ExecuteChangeSet applies the resources but keeps the stack's old template, outputs and
-parameters, so a stack created or updated through a change set reports no Outputs and its old
-Parameters. Real CloudFormation reports both. The product code follows real CloudFormation; this
-launcher makes the emulator do the same (used only by the local sandbox and the tests).
+1. moto 5.2.1's ExecuteChangeSet applies the resources but keeps the stack's old template, outputs
+   and parameters. Real CloudFormation reports the new ones.
+2. On an UPDATE, moto's ResourceMap.update replaces every modified resource with what
+   ``parse_and_update_resource`` returns, and that is ``None`` for every type without an
+   ``update_from_cloudformation_json`` (AWS::EC2::VPC, AWS::EC2::Subnet, most types) and for types
+   moto does not know. The resource then drops out of the stack's resource map: ``Ref``/``GetAtt``
+   to it resolve to nothing and the outputs built on it vanish from DescribeStacks (after an update
+   through a change set, Outputs came back empty). Real CloudFormation updates such a resource in
+   place and keeps its physical id, so when moto has no update for a type we keep the resource as it
+   was.
+
+The product code follows real CloudFormation; this launcher makes the emulator do the same.
 """
 import sys
 
 from moto.cloudformation import models as cfn_models
+from moto.cloudformation import parsing as cfn_parsing
 from moto.server import main
 
 _original_execute = cfn_models.CloudFormationBackend.execute_change_set
+_original_update_resource = cfn_parsing.parse_and_update_resource
+
+
+def _parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name):
+    updated = _original_update_resource(
+        logical_id, resource_json, resources_map, account_id, region_name
+    )
+    if updated is None:
+        # No emulated update for this type: an in-place update keeps the resource (and its id).
+        return resources_map._parsed_resources.get(logical_id)
+    return updated
 
 
 def _execute_change_set(self, change_set_name, stack_name=None):
@@ -33,6 +53,8 @@ def _execute_change_set(self, change_set_name, stack_name=None):
     stack.output_map = stack._create_output_map()
 
 
+# ResourceMap.update looks the function up in its module at call time, so rebinding it there is enough.
+cfn_parsing.parse_and_update_resource = _parse_and_update_resource
 cfn_models.CloudFormationBackend.execute_change_set = _execute_change_set
 
 if __name__ == "__main__":

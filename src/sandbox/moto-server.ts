@@ -38,17 +38,13 @@ async function pickPort(): Promise<number> {
 export async function startMotoServer(opts: StartMotoOptions = {}): Promise<MotoServer> {
   const port = opts.port ?? (await pickPort());
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    opts.python ?? 'python3',
-    ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)],
-    {
-      env: {
-        ...process.env,
-        MOTO_ACCOUNT_ID: opts.accountId ?? process.env.MOTO_ACCOUNT_ID ?? '123456789012',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
+  const child = spawn(opts.python ?? 'python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
+    env: {
+      ...process.env,
+      MOTO_ACCOUNT_ID: opts.accountId ?? process.env.MOTO_ACCOUNT_ID ?? '123456789012',
     },
-  );
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

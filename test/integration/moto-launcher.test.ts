@@ -1,0 +1,80 @@
+import {
+  CreateChangeSetCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  waitUntilChangeSetCreateComplete,
+  type CloudFormationClient,
+} from '@aws-sdk/client-cloudformation';
+import { AwsClientFactory } from '../../src/aws/client-factory.js';
+import { startMoto, type MotoServer } from '../helpers/moto.js';
+
+// A VPC and a subnet: types moto has no in-place update for, which is where outputs went missing.
+const TEMPLATE = `
+Parameters:
+  Cidr: { Type: String }
+  Label: { Type: String }
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties: { CidrBlock: !Ref Cidr, Tags: [{ Key: Name, Value: !Ref Label }] }
+  Subnet:
+    Type: AWS::EC2::Subnet
+    Properties: { VpcId: !Ref Vpc, CidrBlock: !Ref Cidr }
+Outputs:
+  VpcId: { Value: !Ref Vpc }
+  SubnetId: { Value: !Ref Subnet }
+  Label: { Value: !Ref Label }
+`;
+
+let moto: MotoServer;
+let cfn: CloudFormationClient;
+beforeAll(async () => {
+  moto = await startMoto();
+  cfn = new AwsClientFactory().cloudFormation('us-east-2');
+});
+afterAll(async () => {
+  await moto.stop();
+});
+
+async function runChangeSet(type: 'CREATE' | 'UPDATE', name: string, params: Record<string, string>) {
+  await cfn.send(
+    new CreateChangeSetCommand({
+      StackName: 'launcher-test',
+      ChangeSetName: name,
+      ChangeSetType: type,
+      TemplateBody: TEMPLATE,
+      Parameters: Object.entries(params).map(([k, v]) => ({ ParameterKey: k, ParameterValue: v })),
+    }),
+  );
+  await waitUntilChangeSetCreateComplete(
+    { client: cfn, maxWaitTime: 30, minDelay: 1 },
+    { StackName: 'launcher-test', ChangeSetName: name },
+  );
+  await cfn.send(new ExecuteChangeSetCommand({ StackName: 'launcher-test', ChangeSetName: name }));
+  const out = await cfn.send(new DescribeStacksCommand({ StackName: 'launcher-test' }));
+  const stack = out.Stacks![0]!;
+  return {
+    status: stack.StackStatus,
+    params: Object.fromEntries((stack.Parameters ?? []).map((p) => [p.ParameterKey, p.ParameterValue])),
+    outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue])),
+  };
+}
+
+test('a stack created and then updated through change sets reports its new parameters and outputs', async () => {
+  const created = await runChangeSet('CREATE', 'cs-create', { Cidr: '10.1.0.0/16', Label: 'first' });
+  expect(created.status).toBe('CREATE_COMPLETE');
+  expect(created.params).toEqual({ Cidr: '10.1.0.0/16', Label: 'first' });
+  expect(created.outputs.VpcId).toMatch(/^vpc-/);
+  expect(created.outputs.SubnetId).toMatch(/^subnet-/);
+  expect(created.outputs.Label).toBe('first');
+
+  const updated = await runChangeSet('UPDATE', 'cs-update', { Cidr: '10.2.0.0/16', Label: 'second' });
+  expect(updated.status).toBe('UPDATE_COMPLETE');
+  expect(updated.params).toEqual({ Cidr: '10.2.0.0/16', Label: 'second' });
+  // In-place update: same resources, outputs still there, the parameter-derived one changed.
+  expect(updated.outputs).toEqual({
+    VpcId: created.outputs.VpcId,
+    SubnetId: created.outputs.SubnetId,
+    Label: 'second',
+  });
+});
