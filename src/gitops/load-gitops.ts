@@ -1,0 +1,327 @@
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigurationError, ConfigurationErrors, errorMessage } from '../util/errors.js';
+import { parseCidr } from './cidr.js';
+import { parseTemplate } from './cfn-yaml.js';
+import { FieldReader, describeValue } from './field-reader.js';
+import {
+  FIELD_NAMES,
+  type FieldName,
+  type GitopsConfig,
+  type PlatformConfig,
+  type RegionConfig,
+  type StackSpec,
+  type Thresholds,
+  type ValueSource,
+  type VantagePoint,
+} from './types.js';
+import { childPath, parseYamlDocument } from './yaml-file.js';
+
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const STACK_NAME = /^[a-z][a-z0-9-]*$/;
+const CLUSTER_VAR = /^[a-z][a-z0-9_]*$/;
+const PARAMETER_NAME = /^[A-Za-z0-9]+$/;
+const OUTPUT_REF = /^([a-z][a-z0-9-]*)\.([A-Za-z0-9]+)$/;
+
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  tlsWarnDays: 21,
+  tlsFailDays: 7,
+  coldStartBudgetMs: 10000,
+  warmP95BudgetMs: 100,
+  warmRequests: 10,
+  httpTimeoutMs: 15000,
+};
+
+const PLATFORM_KEYS = [
+  'project',
+  'domain',
+  'accountId',
+  'hostedZoneId',
+  'hubRegion',
+  'github',
+  'flux',
+  'account',
+  'vantagePoints',
+  'thresholds',
+  'coldStart',
+  'loadBalancer',
+] as const;
+const REGION_KEYS = ['region', 'role', 'enabled', 'wave', 'vpcCidr', 'stacks', 'clusterVars'] as const;
+const STACK_KEYS = ['name', 'template', 'deployRegion', 'dependsOn', 'parameters'] as const;
+
+const SOURCE_EXPECTED =
+  'a literal (string, number or true/false), { field: <name> } or { output: "<stack>.<OutputKey>", region?: hub|<region> }';
+
+/** The file name users see in messages: relative to the repository (the gitops folder's parent). */
+export function displayPath(dir: string, file: string): string {
+  return path.relative(path.dirname(path.resolve(dir)), file).split(path.sep).join('/');
+}
+
+/** Reads a `ValueSource` (literal, `{ field }`, `{ output }`). */
+export function readSource(r: FieldReader, value: unknown, p: string): ValueSource | undefined {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    return { kind: 'literal', value: String(value) };
+  }
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const obj = value as Record<string, unknown>;
+    if ('field' in obj) {
+      r.object(obj, p, ['field'], ['field']);
+      const field = r.oneOf(obj.field, childPath(p, 'field'), FIELD_NAMES);
+      return field ? { kind: 'field', field: field as FieldName } : undefined;
+    }
+    if ('output' in obj) {
+      r.object(obj, p, ['output', 'region'], ['output']);
+      const ref = r.string(obj.output, childPath(p, 'output'), OUTPUT_REF, '"<stack>.<OutputKey>", e.g. "network.VpcId"');
+      const region = r.optionalString(obj.region, childPath(p, 'region'), /^(hub|[a-z]{2}(-[a-z]+)+-\d)$/, 'hub or a region name');
+      const m = ref ? OUTPUT_REF.exec(ref) : null;
+      if (!m || !m[1] || !m[2]) return undefined;
+      return { kind: 'output', stack: m[1], outputKey: m[2], ...(region ? { region } : {}) };
+    }
+  }
+  r.error(p, `expected ${SOURCE_EXPECTED}, got ${describeValue(value)}`);
+  return undefined;
+}
+
+function readSources(r: FieldReader, value: unknown, p: string, keyPattern: RegExp, keyExpected: string) {
+  const out: Record<string, ValueSource> = {};
+  if (value === undefined) return out;
+  const map = r.map(value, p, keyPattern, keyExpected);
+  for (const [key, v] of Object.entries(map ?? {})) {
+    const source = readSource(r, v, childPath(p, key));
+    if (source) out[key] = source;
+  }
+  return out;
+}
+
+function readStacks(r: FieldReader, value: unknown, p: string): StackSpec[] {
+  const stacks: StackSpec[] = [];
+  const seen = new Map<string, string>();
+  (r.list(value, p, 'stacks') ?? []).forEach((item, i) => {
+    const sp = childPath(p, i);
+    const obj = r.object(item, sp, STACK_KEYS, ['name']);
+    if (!obj) return;
+    const name = r.string(obj.name, childPath(sp, 'name'), STACK_NAME, 'a stack name in kebab-case (e.g. network)');
+    const template = r.optionalString(obj.template, childPath(sp, 'template'), STACK_NAME, 'a template name (stacks/<template>.yaml)');
+    const deployRegion = r.optionalString(
+      obj.deployRegion,
+      childPath(sp, 'deployRegion'),
+      /^(hub|[a-z]{2}(-[a-z]+)+-\d)$/,
+      'hub or a region name',
+    );
+    const dependsOn: string[] = [];
+    if (obj.dependsOn !== undefined) {
+      (r.list(obj.dependsOn, childPath(sp, 'dependsOn'), 'stack names') ?? []).forEach((d, j) => {
+        const dep = r.string(d, childPath(childPath(sp, 'dependsOn'), j), STACK_NAME, 'a stack name of this region');
+        if (dep) dependsOn.push(dep);
+      });
+    }
+    const parameters = readSources(r, obj.parameters, childPath(sp, 'parameters'), PARAMETER_NAME, 'a CloudFormation parameter name (letters and digits)');
+    if (!name) return;
+    if (seen.has(name)) {
+      r.error(childPath(sp, 'name'), `stack "${name}" is declared twice (also at ${seen.get(name)}); stack names must be unique in a file`);
+      return;
+    }
+    seen.set(name, sp);
+    stacks.push({
+      name,
+      template: template ?? name,
+      ...(deployRegion ? { deployRegion } : {}),
+      dependsOn,
+      parameters,
+      line: r.lineOf(sp),
+    });
+  });
+  return stacks;
+}
+
+function readPlatform(r: FieldReader, value: unknown): PlatformConfig | undefined {
+  const required = PLATFORM_KEYS.filter((k) => k !== 'thresholds');
+  const o = r.object(value, '', PLATFORM_KEYS, required);
+  if (!o) return undefined;
+  const errorsBefore = r.errors.length;
+  const project = r.string(o.project, 'project', STACK_NAME, 'a lower-case name (letters, digits, dashes)');
+  const domain = r.string(o.domain, 'domain', /^([a-z0-9-]+\.)+[a-z]{2,}$/, 'a domain name such as coderdemo.io');
+  const accountId =
+    typeof o.accountId === 'number'
+      ? (r.error('accountId', 'expected a quoted 12-digit string such as "123456789012" (unquoted, YAML reads a number and drops leading zeros)'), undefined)
+      : r.string(o.accountId, 'accountId', /^\d{12}$/, 'a quoted 12-digit AWS account id');
+  const hostedZoneId = r.string(o.hostedZoneId, 'hostedZoneId', /^Z[A-Z0-9]{1,32}$/, 'a Route 53 hosted zone id (Z…)');
+  const hubRegion = r.string(o.hubRegion, 'hubRegion', REGION_PATTERN, 'a region name such as us-east-2');
+  const gh = r.object(o.github, 'github', ['repository', 'branch'], ['repository', 'branch']);
+  const repository = gh && r.string(gh.repository, 'github.repository', /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name');
+  const branch = gh && r.string(gh.branch, 'github.branch');
+  const fx = r.object(o.flux, 'flux', ['version'], ['version']);
+  const fluxVersion = fx && r.string(fx.version, 'flux.version', /^v\d+\.\d+\.\d+$/, 'an exact Flux version such as v2.6.4');
+  const acc = r.object(o.account, 'account', ['region', 'stacks'], ['region', 'stacks']);
+  const accountRegion = acc && r.string(acc.region, 'account.region', REGION_PATTERN, 'a region name such as us-east-2');
+  const accountStacks = acc ? readStacks(r, acc.stacks, 'account.stacks') : [];
+  const vantagePoints: VantagePoint[] = [];
+  (r.list(o.vantagePoints, 'vantagePoints', 'vantage points') ?? []).forEach((item, i) => {
+    const p = childPath('vantagePoints', i);
+    const v = r.object(item, p, ['name', 'clientSubnet', 'expectedRegions'], ['name', 'clientSubnet', 'expectedRegions']);
+    if (!v) return;
+    const name = r.string(v.name, childPath(p, 'name'));
+    const clientSubnet = r.string(v.clientSubnet, childPath(p, 'clientSubnet'));
+    if (clientSubnet && !parseCidr(clientSubnet)) {
+      r.error(childPath(p, 'clientSubnet'), `expected an IPv4 CIDR such as 3.128.0.0/24, got "${clientSubnet}"`);
+    }
+    const expectedRegions: string[] = [];
+    const list = r.list(v.expectedRegions, childPath(p, 'expectedRegions'), 'region names, nearest first') ?? [];
+    if (Array.isArray(v.expectedRegions) && list.length === 0) {
+      r.error(childPath(p, 'expectedRegions'), 'expected at least one region');
+    }
+    list.forEach((e, j) => {
+      const region = r.string(e, childPath(childPath(p, 'expectedRegions'), j), REGION_PATTERN, 'a region name');
+      if (region) expectedRegions.push(region);
+    });
+    if (name && clientSubnet) vantagePoints.push({ name, clientSubnet, expectedRegions });
+  });
+  const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS };
+  if (o.thresholds !== undefined) {
+    const keys = Object.keys(DEFAULT_THRESHOLDS) as (keyof Thresholds)[];
+    const t = r.object(o.thresholds, 'thresholds', keys);
+    for (const key of keys) {
+      if (t?.[key] === undefined) continue;
+      const n = r.integer(t[key], childPath('thresholds', key), 1);
+      if (n !== undefined) thresholds[key] = n;
+    }
+    if (thresholds.tlsFailDays >= thresholds.tlsWarnDays) {
+      r.error('thresholds.tlsFailDays', `expected fewer days than tlsWarnDays (${thresholds.tlsWarnDays}), got ${thresholds.tlsFailDays}`);
+    }
+  }
+  const cs = r.object(o.coldStart, 'coldStart', ['path'], ['path']);
+  const coldPath = cs && r.string(cs.path, 'coldStart.path', /^\/\S*$/, 'a URL path starting with /, e.g. /api/v2/users/first');
+  const lb = r.object(o.loadBalancer, 'loadBalancer', ['serviceNamespace', 'serviceName'], ['serviceNamespace', 'serviceName']);
+  const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  const serviceNamespace = lb && r.string(lb.serviceNamespace, 'loadBalancer.serviceNamespace', K8S_NAME, 'a Kubernetes namespace name');
+  const serviceName = lb && r.string(lb.serviceName, 'loadBalancer.serviceName', K8S_NAME, 'a Kubernetes Service name');
+  if (r.errors.length > errorsBefore) return undefined;
+  return {
+    file: r.file,
+    project: project!,
+    domain: domain!,
+    accountId: accountId!,
+    hostedZoneId: hostedZoneId!,
+    hubRegion: hubRegion!,
+    github: { repository: repository!, branch: branch! },
+    flux: { version: fluxVersion! },
+    account: { region: accountRegion!, stacks: accountStacks },
+    vantagePoints,
+    thresholds,
+    coldStart: { path: coldPath! },
+    loadBalancer: { serviceNamespace: serviceNamespace!, serviceName: serviceName! },
+  };
+}
+
+function readRegion(r: FieldReader, value: unknown, name: string): RegionConfig | undefined {
+  const o = r.object(value, '', REGION_KEYS, ['region', 'role', 'enabled', 'wave', 'vpcCidr', 'stacks']);
+  if (!o) return undefined;
+  const errorsBefore = r.errors.length;
+  const region = r.string(o.region, 'region', REGION_PATTERN, 'a region name such as us-west-2');
+  if (region && region !== name) {
+    r.error('region', `expected "${name}" (the file name), got "${region}"`);
+  }
+  const role = r.oneOf(o.role, 'role', ['hub', 'spoke'] as const);
+  const enabled = r.boolean(o.enabled, 'enabled');
+  const wave = r.integer(o.wave, 'wave', 1);
+  const vpcCidr = r.string(o.vpcCidr, 'vpcCidr');
+  if (vpcCidr && !parseCidr(vpcCidr)) {
+    r.error('vpcCidr', `expected an IPv4 CIDR with zero host bits such as 10.1.0.0/16, got "${vpcCidr}"`);
+  }
+  const stacks = readStacks(r, o.stacks, 'stacks');
+  const clusterVars = readSources(r, o.clusterVars, 'clusterVars', CLUSTER_VAR, 'a snake_case variable name (Flux ${var})');
+  if (r.errors.length > errorsBefore) return undefined;
+  return { file: r.file, name, role: role!, enabled: enabled!, wave: wave!, vpcCidr: vpcCidr!, stacks, clusterVars };
+}
+
+async function listYaml(dir: string, rel: string, errors: ConfigurationError[], gitopsDir: string): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    errors.push(new ConfigurationError(`missing folder: ${rel}/ must exist`, { file: displayPath(gitopsDir, dir) }));
+    return [];
+  }
+  const out: string[] = [];
+  for (const entry of entries.sort()) {
+    if (entry.endsWith('.yml')) {
+      errors.push(
+        new ConfigurationError(`files here are read only as <name>.yaml; rename to ${entry.slice(0, -4)}.yaml`, {
+          file: displayPath(gitopsDir, path.join(dir, entry)),
+        }),
+      );
+    } else if (entry.endsWith('.yaml')) out.push(entry);
+  }
+  return out;
+}
+
+async function readText(file: string, shown: string, errors: ConfigurationError[]): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    errors.push(new ConfigurationError(code === 'ENOENT' ? 'file is missing' : `cannot read file (${code ?? 'error'})`, { file: shown }));
+    return undefined;
+  }
+}
+
+function asConfigurationError(err: unknown, file: string): ConfigurationError {
+  return err instanceof ConfigurationError ? err : new ConfigurationError(errorMessage(err), { file });
+}
+
+/** Loads `gitops/` (platform.yaml, regions/*.yaml, stacks/*.yaml); throws ConfigurationErrors listing every schema problem. */
+export async function loadGitops(dir: string): Promise<GitopsConfig> {
+  const root = path.resolve(dir);
+  const errors: ConfigurationError[] = [];
+  const show = (abs: string) => displayPath(root, abs);
+
+  let platform: PlatformConfig | undefined;
+  const platformFile = path.join(root, 'platform.yaml');
+  const platformText = await readText(platformFile, show(platformFile), errors);
+  if (platformText !== undefined) {
+    try {
+      const doc = parseYamlDocument(platformText, show(platformFile));
+      platform = readPlatform(new FieldReader(show(platformFile), doc.lines, errors), doc.value);
+    } catch (err) {
+      errors.push(asConfigurationError(err, show(platformFile)));
+    }
+  }
+
+  const regions: RegionConfig[] = [];
+  const regionsDir = path.join(root, 'regions');
+  for (const entry of await listYaml(regionsDir, 'regions', errors, root)) {
+    const file = path.join(regionsDir, entry);
+    const name = entry.slice(0, -'.yaml'.length);
+    if (!REGION_PATTERN.test(name)) {
+      errors.push(new ConfigurationError(`region files are named <region>.yaml (e.g. us-west-2.yaml), got ${entry}`, { file: show(file) }));
+      continue;
+    }
+    const text = await readText(file, show(file), errors);
+    if (text === undefined) continue;
+    try {
+      const doc = parseYamlDocument(text, show(file));
+      const region = readRegion(new FieldReader(show(file), doc.lines, errors), doc.value, name);
+      if (region) regions.push(region);
+    } catch (err) {
+      errors.push(asConfigurationError(err, show(file)));
+    }
+  }
+  regions.sort((a, b) => a.wave - b.wave || a.name.localeCompare(b.name));
+
+  const templates = new Map<string, string>();
+  const stacksDir = path.join(root, 'stacks');
+  for (const entry of await listYaml(stacksDir, 'stacks', errors, root)) {
+    const file = path.join(stacksDir, entry);
+    const text = await readText(file, show(file), errors);
+    if (text === undefined) continue;
+    try {
+      parseTemplate(text, show(file));
+      templates.set(entry.slice(0, -'.yaml'.length), text);
+    } catch (err) {
+      errors.push(asConfigurationError(err, show(file)));
+    }
+  }
+
+  if (errors.length > 0 || !platform) throw new ConfigurationErrors(errors);
+  return { dir: root, platform, regions, templates };
+}
