@@ -113,16 +113,17 @@ describe('renderRegion', () => {
     const objects = await renderRegion(headDir, 'us-west-2', vars);
     const byName = (n: string, kind?: string) =>
       objects.find((o) => o.object.metadata.name === n && (!kind || o.object.kind === kind))!;
-    const coder = byName('coder', 'HelmRelease').object as {
+    const coder = byName('coder', 'HelmRelease').object as unknown as {
       spec: { values: { coder: { replicaCount: unknown; env: { value: string }[] } } };
     };
     expect(coder.spec.values.coder.replicaCount).toBe(2);
     expect(coder.spec.values.coder.env[0]!.value).toBe('https://us-west-2.example.test');
     // infra-configs has no postBuild: its `${…}` reach the cluster untouched.
     expect(
-      (byName('gp3').object as { parameters: Record<string, string> }).parameters.tagSpecification_1,
+      (byName('gp3').object as unknown as { parameters: Record<string, string> }).parameters
+        .tagSpecification_1,
     ).toBe('cluster=${cluster_name}');
-    const karpenter = byName('karpenter').object as {
+    const karpenter = byName('karpenter').object as unknown as {
       spec: { values: { settings: Record<string, string> } };
     };
     expect(karpenter.spec.values.settings).toEqual({
