@@ -53,6 +53,19 @@ export interface StackPlan {
   hash?: string;
   risk: Risk;
   findings: RiskFinding[];
+  /** IAM changes (template diff statements merged with the change set's before/after policy values). */
+  iam?: IamChangeSummary;
+}
+
+/** IAM changes of one stack, what a reviewer must read before anything else. */
+export interface IamChangeSummary {
+  /** Permissions broadened: statements or managed policies added, new wildcards or principals. */
+  broadened: boolean;
+  /** Logical ids of roles whose trust policy (AssumeRolePolicyDocument) changes. */
+  trustPolicyChanges: string[];
+  /** Human lines, one per statement: `+ Allow s3:* on * (AWS:${CoderRole})`. */
+  added: string[];
+  removed: string[];
 }
 
 export interface FluxFieldChange {

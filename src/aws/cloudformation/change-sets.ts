@@ -1,0 +1,248 @@
+import {
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
+  type Change,
+  type CloudFormationClient,
+  type DescribeChangeSetCommandOutput,
+} from '@aws-sdk/client-cloudformation';
+import { errorCode, errorMessage, wrapAwsError } from '../../util/errors.js';
+import type { Logger } from '../../util/logger.js';
+import { realSleep, withRetry } from '../../util/retry.js';
+import { parseChangeSetDescription } from './change-set-identity.js';
+
+export interface ChangeSetRequest {
+  cfn: CloudFormationClient;
+  stackName: string;
+  templateBody: string;
+  /** Resolved parameter values (all known). */
+  parameters: Record<string, string>;
+  /** From changeSetName(headSha, stackName). */
+  name: string;
+  /** From formatChangeSetDescription(...). */
+  description: string;
+  /** The stack has been deployed: UPDATE; otherwise CREATE (also for a REVIEW_IN_PROGRESS stack). */
+  exists: boolean;
+  /** Stack tags; keep them stable (no SHA), or every plan shows a tag change on every resource. */
+  tags?: Record<string, string>;
+  /**
+   * `same-hash` (default): an existing change set of this name is reused when its Description carries the
+   * same content hash; `same-description`: only when the whole Description (hash, risk, head) is equal.
+   */
+  reuse?: 'same-hash' | 'same-description';
+  logger?: Logger;
+  sleep?: (ms: number) => Promise<void>;
+  /** Give up waiting for CREATE_COMPLETE after this long (default 15 minutes). */
+  maxWaitMs?: number;
+}
+
+export interface ChangeSetOutcome {
+  name: string;
+  id?: string;
+  /** `ready`: CREATE_COMPLETE and executable; `no-changes`: CloudFormation found nothing to do. */
+  status: 'ready' | 'no-changes' | 'failed';
+  /** StatusReason of a FAILED change set (also for no-changes). */
+  reason?: string;
+  /** An existing change set was kept instead of creating a new one. */
+  reused: boolean;
+  /** The Description the change set carries (the reused one's, when reused). */
+  description?: string;
+  executionStatus?: string;
+  changeSetType?: string;
+  /** Every change, all pages, with property values (IncludePropertyValues). */
+  changes: Change[];
+}
+
+export const CHANGE_SET_CAPABILITIES = ['CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'] as const;
+
+const NO_CHANGES = /didn't contain changes|No updates are to be performed|contains no changes/i;
+const PENDING = new Set(['CREATE_PENDING', 'CREATE_IN_PROGRESS']);
+const DELETING = new Set(['DELETE_PENDING', 'DELETE_IN_PROGRESS']);
+// Waiting CloudFormation out: quick at first (most change sets take 5-30 s), then every 5 s.
+const POLL_DELAYS_MS = [1000, 2000, 3000, 5000];
+
+/** True when a FAILED change set only means "nothing to change": a no-op, not an error. */
+export function isNoChangesReason(reason: string | undefined): boolean {
+  return NO_CHANGES.test(reason ?? '');
+}
+
+/** True when a change-set call failed because the change set (or its stack) does not exist. */
+export function isChangeSetNotFound(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code === 'ChangeSetNotFoundException' || code === 'ChangeSetNotFound') return true;
+  return code === 'ValidationError' && /does not exist|not found/i.test(errorMessage(err));
+}
+
+async function describeFirstPage(
+  cfn: CloudFormationClient,
+  stackName: string,
+  name: string,
+): Promise<DescribeChangeSetCommandOutput | undefined> {
+  try {
+    return await cfn.send(
+      new DescribeChangeSetCommand({
+        StackName: stackName,
+        ChangeSetName: name,
+        IncludePropertyValues: true,
+      }),
+    );
+  } catch (err) {
+    if (isChangeSetNotFound(err)) return undefined;
+    throw wrapAwsError(`could not describe change set ${name} of ${stackName}`, err);
+  }
+}
+
+/** DescribeChangeSet with every page of Changes and property values (BeforeValue/AfterValue). */
+export async function describeChangeSetFully(
+  cfn: CloudFormationClient,
+  stackName: string,
+  name: string,
+  first?: DescribeChangeSetCommandOutput,
+): Promise<DescribeChangeSetCommandOutput | undefined> {
+  const head = first ?? (await describeFirstPage(cfn, stackName, name));
+  if (!head) return undefined;
+  const changes = [...(head.Changes ?? [])];
+  let token = head.NextToken;
+  while (token) {
+    const page = await cfn
+      .send(
+        new DescribeChangeSetCommand({
+          StackName: stackName,
+          ChangeSetName: name,
+          IncludePropertyValues: true,
+          NextToken: token,
+        }),
+      )
+      .catch((err: unknown) => {
+        throw wrapAwsError(`could not describe change set ${name} of ${stackName}`, err);
+      });
+    changes.push(...(page.Changes ?? []));
+    token = page.NextToken;
+  }
+  return { ...head, Changes: changes, NextToken: undefined };
+}
+
+/** Poll until the change set leaves CREATE_PENDING/CREATE_IN_PROGRESS; returns its first page. */
+export async function waitForChangeSet(
+  cfn: CloudFormationClient,
+  stackName: string,
+  name: string,
+  opts: { sleep?: (ms: number) => Promise<void>; maxWaitMs?: number } = {},
+): Promise<DescribeChangeSetCommandOutput> {
+  const sleep = opts.sleep ?? realSleep;
+  const maxWait = opts.maxWaitMs ?? 15 * 60_000;
+  let waited = 0;
+  for (let i = 0; ; i++) {
+    const out = await describeFirstPage(cfn, stackName, name);
+    if (!out)
+      throw wrapAwsError(
+        `change set ${name} of ${stackName} disappeared while being created`,
+        new Error('not found'),
+      );
+    if (!PENDING.has(out.Status ?? '')) return out;
+    if (waited >= maxWait) {
+      throw wrapAwsError(
+        `change set ${name} of ${stackName} still ${out.Status} after ${Math.round(waited / 1000)} s`,
+        new Error('timed out'),
+      );
+    }
+    const delay = POLL_DELAYS_MS[Math.min(i, POLL_DELAYS_MS.length - 1)]!;
+    await sleep(delay);
+    waited += delay;
+  }
+}
+
+function outcomeOf(out: DescribeChangeSetCommandOutput, name: string, reused: boolean): ChangeSetOutcome {
+  const base = {
+    name,
+    id: out.ChangeSetId,
+    reused,
+    description: out.Description,
+    executionStatus: out.ExecutionStatus,
+    changeSetType: (out as { ChangeSetType?: string }).ChangeSetType,
+    changes: out.Changes ?? [],
+  };
+  if (out.Status === 'FAILED') {
+    if (isNoChangesReason(out.StatusReason))
+      return { ...base, status: 'no-changes', reason: out.StatusReason };
+    return { ...base, status: 'failed', reason: out.StatusReason ?? 'change set FAILED without a reason' };
+  }
+  return { ...base, status: 'ready' };
+}
+
+function reusable(existing: DescribeChangeSetCommandOutput, req: ChangeSetRequest): boolean {
+  if (DELETING.has(existing.Status ?? '')) return false;
+  if ((req.reuse ?? 'same-hash') === 'same-description') {
+    if (existing.Description !== req.description) return false;
+  } else {
+    const want = parseChangeSetDescription(req.description)?.hash;
+    if (!want || parseChangeSetDescription(existing.Description)?.hash !== want) return false;
+  }
+  if (existing.Status === 'FAILED') return isNoChangesReason(existing.StatusReason);
+  // OBSOLETE (the stack changed since), EXECUTE_*: stale, make a fresh one.
+  return PENDING.has(existing.Status ?? '') || existing.ExecutionStatus === 'AVAILABLE';
+}
+
+/**
+ * Create the change set a plan shows and apply executes (CREATE or UPDATE by existence), or keep the
+ * existing one of that name when it was made from the same template and parameters; wait for it and
+ * describe every change. A FAILED "no changes" change set is `no-changes`; any other FAILED one is
+ * `failed` with CloudFormation's reason. Throws (wrapped) only when an API call fails.
+ */
+export async function createChangeSet(req: ChangeSetRequest): Promise<ChangeSetOutcome> {
+  const { cfn, stackName, name } = req;
+  const log = req.logger;
+  const existing = await describeFirstPage(cfn, stackName, name);
+  if (existing && reusable(existing, req)) {
+    log?.debug(`reusing change set ${name} (${existing.Status})`);
+    const done = PENDING.has(existing.Status ?? '')
+      ? await waitForChangeSet(cfn, stackName, name, req)
+      : existing;
+    const full = await describeChangeSetFully(cfn, stackName, name, done);
+    return outcomeOf(full ?? done, name, true);
+  }
+  if (existing) {
+    log?.debug(
+      `replacing change set ${name} (${existing.Status}, ${existing.Description ?? 'no description'})`,
+    );
+    try {
+      await cfn.send(
+        new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: existing.ChangeSetId ?? name }),
+      );
+    } catch (err) {
+      if (!isChangeSetNotFound(err))
+        throw wrapAwsError(`could not delete stale change set ${name} of ${stackName}`, err);
+    }
+  }
+  const created = await withRetry(
+    () =>
+      cfn.send(
+        new CreateChangeSetCommand({
+          StackName: stackName,
+          ChangeSetName: name,
+          ChangeSetType: req.exists ? 'UPDATE' : 'CREATE',
+          TemplateBody: req.templateBody,
+          Parameters: Object.keys(req.parameters)
+            .sort()
+            .map((k) => ({ ParameterKey: k, ParameterValue: req.parameters[k] })),
+          Capabilities: [...CHANGE_SET_CAPABILITIES],
+          Description: req.description,
+          Tags: Object.entries(req.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      ),
+    {
+      label: `create change set ${name}`,
+      // The name of a change set being deleted stays taken for a moment.
+      retryable: (err) => errorCode(err) === 'AlreadyExistsException',
+      attempts: 5,
+      baseDelayMs: 1000,
+      sleep: req.sleep,
+    },
+  ).catch((err: unknown) => {
+    throw wrapAwsError(`could not create change set for ${stackName}`, err);
+  });
+  log?.debug(`created change set ${name} (${created.Id ?? 'no id'})`);
+  const done = await waitForChangeSet(cfn, stackName, name, req);
+  const full = await describeChangeSetFully(cfn, stackName, name, done);
+  return outcomeOf(full ?? done, name, false);
+}
