@@ -10,9 +10,13 @@
    through a change set, Outputs came back empty). Real CloudFormation updates such a resource in
    place and keeps its physical id, so when moto has no update for a type we keep the resource as it
    was.
+3. moto does not know ``Fn::Cidr`` (a template using it fails with an internal error); we compute it
+   as CloudFormation does (``count`` blocks with ``cidrBits`` host bits, carved from the start of
+   the block).
 
 The product code follows real CloudFormation; this launcher makes the emulator do the same.
 """
+import ipaddress
 import sys
 
 from moto.cloudformation import models as cfn_models
@@ -31,6 +35,18 @@ def _parse_and_update_resource(logical_id, resource_json, resources_map, account
         # No emulated update for this type: an in-place update keeps the resource (and its id).
         return resources_map._parsed_resources.get(logical_id)
     return updated
+
+
+_original_clean_json = cfn_parsing.clean_json
+
+
+def _clean_json(resource_json, resources_map):
+    if isinstance(resource_json, dict) and "Fn::Cidr" in resource_json:
+        block, count, bits = (_clean_json(v, resources_map) for v in resource_json["Fn::Cidr"])
+        network = ipaddress.ip_network(str(block), strict=False)
+        subnets = network.subnets(new_prefix=network.max_prefixlen - int(bits))
+        return [str(next(subnets)) for _ in range(int(count))]
+    return _original_clean_json(resource_json, resources_map)
 
 
 def _execute_change_set(self, change_set_name, stack_name=None):
@@ -55,6 +71,7 @@ def _execute_change_set(self, change_set_name, stack_name=None):
 
 # ResourceMap.update looks the function up in its module at call time, so rebinding it there is enough.
 cfn_parsing.parse_and_update_resource = _parse_and_update_resource
+cfn_parsing.clean_json = _clean_json
 cfn_models.CloudFormationBackend.execute_change_set = _execute_change_set
 
 if __name__ == "__main__":

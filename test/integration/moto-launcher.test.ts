@@ -78,3 +78,35 @@ test('a stack created and then updated through change sets reports its new param
     Label: 'second',
   });
 });
+
+test('Fn::Cidr is computed as CloudFormation does', async () => {
+  const body = `
+Parameters:
+  Cidr: { Type: String }
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties: { CidrBlock: !Ref Cidr }
+  Subnet:
+    Type: AWS::EC2::Subnet
+    Properties: { VpcId: !Ref Vpc, CidrBlock: !Select [10, !Cidr [!Ref Cidr, 32, 8]] }
+Outputs:
+  Eleventh: { Value: !Select [10, !Cidr [!Ref Cidr, 32, 8]] }
+  TwoBlocks: { Value: !Join [',', !Cidr [!GetAtt Vpc.CidrBlock, 2, 12]] }
+`;
+  await cfn.send(
+    new CreateChangeSetCommand({
+      StackName: 'cidr-test',
+      ChangeSetName: 'cs',
+      ChangeSetType: 'CREATE',
+      TemplateBody: body,
+      Parameters: [{ ParameterKey: 'Cidr', ParameterValue: '10.1.0.0/16' }],
+    }),
+  );
+  await cfn.send(new ExecuteChangeSetCommand({ StackName: 'cidr-test', ChangeSetName: 'cs' }));
+  const out = await cfn.send(new DescribeStacksCommand({ StackName: 'cidr-test' }));
+  const outputs = Object.fromEntries(
+    (out.Stacks![0]!.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]),
+  );
+  expect(outputs).toEqual({ Eleventh: '10.1.10.0/24', TwoBlocks: '10.1.0.0/20,10.1.16.0/20' });
+});

@@ -2,15 +2,14 @@ import {
   DeleteStackCommand,
   DescribeStackEventsCommand,
   DescribeStackResourcesCommand,
-  DescribeStacksCommand,
   ExecuteChangeSetCommand,
   type CloudFormationClient,
-  type Stack,
   type StackEvent,
 } from '@aws-sdk/client-cloudformation';
 import { errorMessage, wrapAwsError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { realSleep, withRetry } from '../../util/retry.js';
+import { describeStackState, isStackInProgress, type StackState } from './stack-state.js';
 
 /** Timing knobs shared by the execution-side functions (tests inject a sleep that returns at once). */
 export interface StackWaitOptions {
@@ -53,50 +52,31 @@ export interface ExecuteChangeSetResult {
 
 const SUCCESS = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'IMPORT_COMPLETE']);
 
-/** True when CloudFormation is still working on the stack (a review-only stack is idle). */
-export function isInProgress(status: string | undefined): boolean {
-  return !!status && status.endsWith('_IN_PROGRESS') && status !== 'REVIEW_IN_PROGRESS';
-}
-
-/** The stack, or undefined when it does not exist (deleted stacks count as absent). */
-export async function readStack(cfn: CloudFormationClient, stackName: string): Promise<Stack | undefined> {
-  try {
-    const out = await withRetry(() => cfn.send(new DescribeStacksCommand({ StackName: stackName })), {
-      label: `DescribeStacks ${stackName}`,
-    });
-    const stack = out.Stacks?.[0];
-    return stack && stack.StackStatus !== 'DELETE_COMPLETE' ? stack : undefined;
-  } catch (err) {
-    if (/does not exist/i.test(errorMessage(err))) return undefined;
-    throw wrapAwsError(`could not describe stack ${stackName}`, err);
-  }
-}
-
 /**
  * Wait while another operation holds the stack (any `*_IN_PROGRESS` but review), up to `boundMs`;
- * then fail naming the operation. Returns the stack as it is once idle (undefined when absent).
+ * then fail naming the operation. Returns the stack's state once idle.
  */
 export async function waitForStackIdle(
   cfn: CloudFormationClient,
   stackName: string,
   opts: StackWaitOptions & { boundMs: number; logger: Logger },
-): Promise<Stack | undefined> {
+): Promise<StackState> {
   const sleep = opts.sleep ?? realSleep;
   const now = opts.now ?? Date.now;
   const interval = opts.pollIntervalMs ?? 5000;
   const deadline = now() + opts.boundMs;
   let announced = false;
   for (;;) {
-    const stack = await readStack(cfn, stackName);
-    if (!isInProgress(stack?.StackStatus)) return stack;
+    const stack = await describeStackState(cfn, stackName);
+    if (!stack.inProgress) return stack;
     if (now() >= deadline) {
       throw new Error(
-        `${stackName} is held by another operation (${stack!.StackStatus}) and stayed so for ` +
+        `${stackName} is held by another operation (${stack.status}) and stayed so for ` +
           `${Math.round(opts.boundMs / 1000)} s; nothing was executed. Wait for that operation to finish, then re-run.`,
       );
     }
     if (!announced) {
-      opts.logger.info(`${stackName} is ${stack!.StackStatus} (another operation): waiting for it to finish`);
+      opts.logger.info(`${stackName} is ${stack.status} (another operation): waiting for it to finish`);
       announced = true;
     }
     await sleep(interval);
@@ -139,14 +119,14 @@ export async function recoverRolledBackCreate(
   const now = opts.now ?? Date.now;
   const deadline = now() + opts.timeoutMs;
   for (;;) {
-    const stack = await readStack(cfn, stackName);
-    if (!stack) return;
-    if (stack.StackStatus === 'DELETE_FAILED') {
+    const stack = await describeStackState(cfn, stackName);
+    if (!stack.exists) return;
+    if (stack.status === 'DELETE_FAILED') {
       throw new Error(
-        `could not delete the rolled-back stack ${stackName}: ${stack.StackStatusReason ?? 'DELETE_FAILED'}`,
+        `could not delete the rolled-back stack ${stackName}: ${stack.statusReason ?? 'DELETE_FAILED'}`,
       );
     }
-    if (now() >= deadline) throw new Error(`${stackName} was still ${stack.StackStatus} when the wait ended`);
+    if (now() >= deadline) throw new Error(`${stackName} was still ${stack.status} when the wait ended`);
     await sleep(opts.pollIntervalMs ?? 5000);
   }
 }
@@ -244,9 +224,9 @@ export async function executeChangeSet(opts: ExecuteChangeSetOptions): Promise<E
   const all: StackEvent[] = [];
   const deadline = now() + opts.timeoutMs;
   for (;;) {
-    const stack = await readStack(cfn, stackName);
-    const status = stack?.StackStatus ?? 'DELETE_COMPLETE';
-    const events = await newEvents(cfn, stack?.StackId ?? stackName, since, seen, sleep).catch(
+    const stack = await describeStackState(cfn, stackName);
+    const status = stack.status ?? 'DELETE_COMPLETE';
+    const events = await newEvents(cfn, stack.stackId ?? stackName, since, seen, sleep).catch(
       (err: unknown) => {
         logger.debug(`could not read events of ${stackName}: ${errorMessage(err)}`);
         return [] as StackEvent[];
@@ -258,14 +238,14 @@ export async function executeChangeSet(opts: ExecuteChangeSetOptions): Promise<E
       if (e.ResourceStatus?.endsWith('_FAILED')) logger.warn(line);
       else logger.info(line);
     }
-    if (!isInProgress(status) && status !== 'REVIEW_IN_PROGRESS') {
+    if (!isStackInProgress(status) && status !== 'REVIEW_IN_PROGRESS') {
       if (SUCCESS.has(status))
-        return { ok: true, finalStatus: status, message: status, stackId: stack?.StackId };
+        return { ok: true, finalStatus: status, message: status, stackId: stack.stackId };
       const failure = firstFailure(all, stackName) ?? {
         resource: stackName,
         type: 'AWS::CloudFormation::Stack',
         status,
-        reason: stack?.StackStatusReason ?? '(no reason given)',
+        reason: stack.statusReason ?? '(no reason given)',
       };
       const tail =
         status === 'UPDATE_ROLLBACK_FAILED'
@@ -277,7 +257,7 @@ export async function executeChangeSet(opts: ExecuteChangeSetOptions): Promise<E
         ok: false,
         finalStatus: status,
         failure,
-        stackId: stack?.StackId,
+        stackId: stack.stackId,
         message: `${stackName} failed at ${failure.resource}${failure.type ? ` (${failure.type})` : ''}: ${failure.reason}; stack is now ${status}.${tail}`,
       };
     }
@@ -285,7 +265,7 @@ export async function executeChangeSet(opts: ExecuteChangeSetOptions): Promise<E
       return {
         ok: false,
         finalStatus: status,
-        stackId: stack?.StackId,
+        stackId: stack.stackId,
         message: `${stackName} was still ${status} after ${Math.round(opts.timeoutMs / 60000)} min; stopped watching (CloudFormation carries on). Re-run to continue once it settles.`,
       };
     }
