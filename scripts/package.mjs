@@ -1,0 +1,33 @@
+// Builds each action into actions/<name>/dist/index.js with ncc (minified, deterministic), plus
+// dist/package.json marking the bundle as ESM. CI rebuilds and diffs the result against the commit.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const only = process.argv.slice(2);
+const actions = readdirSync(join(root, 'actions')).filter(
+  (a) => existsSync(join(root, 'actions', a, 'src', 'index.ts')) && (only.length === 0 || only.includes(a)),
+);
+for (const action of actions) {
+  const out = join(root, 'actions', action, 'dist');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'ncc'),
+    [
+      'build',
+      join('actions', action, 'src', 'index.ts'),
+      '-o',
+      out,
+      '-m',
+      '--license',
+      'licenses.txt',
+      '--target',
+      'es2022',
+    ],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
+  process.stdout.write(`built actions/${action}/dist\n`);
+}

@@ -1,0 +1,204 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface StandInComment {
+  id: number;
+  issue: number;
+  body: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface StandInIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  labels: string[];
+  created_at: string;
+  closed_at: string | null;
+  pull_request?: boolean;
+}
+
+export interface StandInFault {
+  /** Which requests it applies to (`POST /repos/o/r/issues/1/comments`); default all. */
+  match?: RegExp;
+  status: number;
+  headers?: Record<string, string>;
+  message?: string;
+  /** How many matching requests fail (default 1). */
+  times?: number;
+}
+
+export interface GitHubApiStandIn {
+  /** Base URL for Octokit / GITHUB_API_URL. */
+  url: string;
+  comments: StandInComment[];
+  issues: StandInIssue[];
+  /** sha → pull requests the commits API associates with it. */
+  associatedPulls: Record<
+    string,
+    {
+      number: number;
+      state: string;
+      merged_at: string | null;
+      head: { sha: string };
+      base: { ref: string };
+    }[]
+  >;
+  /** Every request served: method, path and body text (to check nothing secret was sent). */
+  requests: { method: string; path: string; body: string; authorization?: string }[];
+  /** Answer writes with 403 "Resource not accessible by integration" (a fork's read-only token). */
+  readOnly: boolean;
+  faults: StandInFault[];
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+/**
+ * A local stand-in for the part of the GitHub REST API the actions use: issue comments (sticky plan
+ * comment), issues (incidents), and the commits API's associated pull requests. Faults can be queued.
+ */
+export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
+  let nextId = 1000;
+  const state: Omit<GitHubApiStandIn, 'url' | 'close'> = {
+    comments: [],
+    issues: [],
+    associatedPulls: {},
+    requests: [],
+    readOnly: false,
+    faults: [],
+  };
+  const now = () => new Date().toISOString();
+  const server: Server = createServer(async (req, res) => {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    state.requests.push({ method, path, body, authorization: req.headers.authorization });
+    const send = (status: number, data: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(data === undefined ? '' : JSON.stringify(data));
+    };
+    const key = `${method} ${path}`;
+    const fault = state.faults.find((f) => !f.match || f.match.test(key));
+    if (fault) {
+      fault.times = (fault.times ?? 1) - 1;
+      if (fault.times <= 0) state.faults.splice(state.faults.indexOf(fault), 1);
+      send(fault.status, { message: fault.message ?? `stand-in fault ${fault.status}` }, fault.headers);
+      return;
+    }
+    if (method !== 'GET' && state.readOnly) {
+      send(403, { message: 'Resource not accessible by integration' });
+      return;
+    }
+    let payload: Record<string, unknown> = {};
+    try {
+      payload = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    } catch {
+      send(400, { message: 'Problems parsing JSON' });
+      return;
+    }
+    const page = Number(url.searchParams.get('page') ?? '1');
+    const perPage = Number(url.searchParams.get('per_page') ?? '30');
+    const paginate = <T>(items: T[]) => {
+      const slice = items.slice((page - 1) * perPage, page * perPage);
+      const headers: Record<string, string> = {};
+      if (page * perPage < items.length) {
+        const next = new URL(url.toString());
+        next.searchParams.set('page', String(page + 1));
+        headers.link = `<http://${req.headers.host}${next.pathname}${next.search}>; rel="next"`;
+      }
+      send(200, slice, headers);
+    };
+    let m: RegExpExecArray | null;
+    if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(path))) {
+      const issue = Number(m[1]);
+      if (method === 'GET') return paginate(state.comments.filter((c) => c.issue === issue));
+      if (method === 'POST') {
+        const c: StandInComment = {
+          id: nextId++,
+          issue,
+          body: String(payload.body ?? ''),
+          created_at: now(),
+          updated_at: now(),
+        };
+        state.comments.push(c);
+        return send(201, { ...c, html_url: `https://github.example/comment/${c.id}` });
+      }
+    }
+    if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path)) && method === 'PATCH') {
+      const c = state.comments.find((x) => x.id === Number(m![1]));
+      if (!c) return send(404, { message: 'Not Found' });
+      c.body = String(payload.body ?? c.body);
+      c.updated_at = now();
+      return send(200, { ...c, html_url: `https://github.example/comment/${c.id}` });
+    }
+    if ((m = /^\/repos\/[^/]+\/[^/]+\/issues$/.exec(path))) {
+      if (method === 'GET') {
+        const st = url.searchParams.get('state') ?? 'open';
+        const labels = (url.searchParams.get('labels') ?? '').split(',').filter(Boolean);
+        return paginate(
+          state.issues
+            .filter((i) => st === 'all' || i.state === st)
+            .filter((i) => labels.every((l) => i.labels.includes(l)))
+            .map((i) => ({ ...i, labels: i.labels.map((name) => ({ name })) })),
+        );
+      }
+      if (method === 'POST') {
+        const issue: StandInIssue = {
+          number: state.issues.length + 1,
+          title: String(payload.title ?? ''),
+          body: String(payload.body ?? ''),
+          state: 'open',
+          labels: (payload.labels as string[] | undefined) ?? [],
+          created_at: now(),
+          closed_at: null,
+        };
+        state.issues.push(issue);
+        return send(201, {
+          ...issue,
+          labels: issue.labels.map((name) => ({ name })),
+          html_url: `https://github.example/issues/${issue.number}`,
+        });
+      }
+    }
+    if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)$/.exec(path))) {
+      const issue = state.issues.find((i) => i.number === Number(m![1]));
+      if (!issue) return send(404, { message: 'Not Found' });
+      if (method === 'PATCH') {
+        if (typeof payload.body === 'string') issue.body = payload.body;
+        if (typeof payload.title === 'string') issue.title = payload.title;
+        if (payload.state === 'closed' && issue.state === 'open') {
+          issue.state = 'closed';
+          issue.closed_at = now();
+        } else if (payload.state === 'open') {
+          issue.state = 'open';
+          issue.closed_at = null;
+        }
+      }
+      return send(200, { ...issue, labels: issue.labels.map((name) => ({ name })) });
+    }
+    if ((m = /^\/repos\/[^/]+\/[^/]+\/commits\/([^/]+)\/pulls$/.exec(path)) && method === 'GET') {
+      return send(200, state.associatedPulls[m[1]!] ?? []);
+    }
+    send(404, { message: `stand-in has no route for ${key}` });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const standIn = state as GitHubApiStandIn;
+  standIn.url = `http://127.0.0.1:${port}`;
+  standIn.close = () =>
+    new Promise((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  return standIn;
+}

@@ -1,0 +1,93 @@
+import { startOidcTokenServer, type OidcTokenServer } from '../../src/sandbox/oidc-token-server.js';
+import { startMoto, type MotoServer } from '../helpers/moto.js';
+import { runAction } from '../helpers/run-action.js';
+
+const ACCOUNT = '123456789012';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-plan`;
+const ACTIONS = ['plan-region', 'apply-region', 'verify-endpoints'] as const;
+
+let moto: MotoServer;
+let oidc: OidcTokenServer;
+beforeAll(async () => {
+  moto = await startMoto(ACCOUNT);
+  oidc = await startOidcTokenServer({ subject: 'repo:coder/coderdemo-gitops:ref:refs/heads/main' });
+});
+afterAll(async () => {
+  await oidc.close();
+  await moto.stop();
+});
+
+function awsEnv(): Record<string, string | undefined> {
+  return {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: undefined,
+    AWS_SECRET_ACCESS_KEY: undefined,
+  };
+}
+
+describe.each(ACTIONS)('%s dist', (action) => {
+  test('assumes the role through GitHub OIDC against the emulator and logs the role, never the keys', async () => {
+    const before = oidc.requests.length;
+    const run = await runAction({
+      action,
+      inputs: {
+        'role-to-assume': ROLE,
+        'allowed-account-ids': ACCOUNT,
+        region: 'us-east-2',
+        checks: 'versions',
+      },
+      env: {
+        ...awsEnv(),
+        ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
+      },
+    });
+    const served = oidc.requests.slice(before);
+    expect(served.length).toBeGreaterThanOrEqual(1);
+    expect(served.every((r) => r.audience === 'sts.amazonaws.com' && r.authorized)).toBe(true);
+    expect(run.stdout).toContain(`assumed ${ROLE} through GitHub OIDC (account ${ACCOUNT})`);
+    // The keys are registered with the runner's masker (::add-mask::, which the runner consumes and never
+    // shows) before anything else, and appear nowhere else (moto's temporary access keys start with ASIA).
+    const masks = run.stdout.split('\n').filter((l) => l.startsWith('::add-mask::'));
+    expect(masks.some((l) => /^::add-mask::ASIA[A-Z0-9]{12,}$/.test(l))).toBe(true);
+    const shown = run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::'));
+    expect(shown.join('\n')).not.toMatch(/ASIA[A-Z0-9]{12,}/);
+  });
+
+  test('fails with one clear line when the job lacks id-token: write', async () => {
+    const run = await runAction({
+      action,
+      inputs: { 'role-to-assume': ROLE },
+      env: {
+        ...awsEnv(),
+        ACTIONS_ID_TOKEN_REQUEST_URL: undefined,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined,
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toContain('permissions: id-token: write');
+    expect(run.stdout).not.toMatch(/\n\s+at /);
+  });
+
+  test('refuses an account outside allowed-account-ids', async () => {
+    const run = await runAction({
+      action,
+      inputs: { 'role-to-assume': ROLE, 'allowed-account-ids': '999999999999' },
+      env: {
+        ...awsEnv(),
+        ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors[0]).toContain('not in allowed-account-ids (999999999999)');
+  });
+
+  test('a bad input exits 1 with one ::error:: line naming the input', async () => {
+    const run = await runAction({ action, inputs: { 'role-to-assume': 'not-an-arn' }, env: awsEnv() });
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toContain("input 'role-to-assume'");
+  });
+});
