@@ -241,6 +241,14 @@ export function readFluxTree(gitopsDir: string, region: string, cache = new Flux
       walkDir(target, w);
       k.files = [...w.files];
       k.generatedDirs = [...w.generated];
+      if (k.files.length === 0) {
+        tree.errors.push(
+          new ConfigurationError(
+            `spec.path "${k.specPath}" holds no YAML files; Flux would apply nothing and, with prune, delete what it applied before`,
+            where,
+          ),
+        );
+      }
     }
   }
   return tree;

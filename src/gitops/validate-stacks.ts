@@ -112,6 +112,11 @@ export function validateStacks(config: GitopsConfig, lines: ConfigLines): Config
     }
     const stack = target.stacks.find((s) => s.name === source.stack);
     if (!stack) {
+      const hub = regionsByName.get(config.platform.hubRegion);
+      if (source.region === undefined && hub && hub !== scope.region && hub.stacks.some((s) => s.name === source.stack)) {
+        err(`stack "${source.stack}" is not declared in ${target.file}; the hub runs it: add region: hub to read the hub's output`);
+        return;
+      }
       const hint = closest(source.stack, target.stacks.map((s) => s.name));
       err(
         `stack "${source.stack}" is not declared in ${target.file}${hint ? ` (did you mean "${hint}"?)` : ''}; its stacks: ${list(target.stacks.map((s) => s.name))}`,
