@@ -10,6 +10,7 @@
 import './spec-location.js';
 import { Writable } from 'node:stream';
 import { formatDifferences, fullDiff, ResourceImpact, type TemplateDiff } from '@aws-cdk/cloudformation-diff';
+import { diffPolicyProperty, mergeIamSummaries, POLICY_PROPERTIES } from './iam-policy-diff.js';
 import type { IamChangeSummary, ResourceChange } from './plan-types.js';
 
 export interface TemplateDiffResult {
@@ -108,11 +109,30 @@ function iamSummary(diff: TemplateDiff): IamChangeSummary {
       (row[0]?.includes('-') ? removed : added).push(line);
     }
   }
-  const trustPolicyChanges: string[] = [];
+  // cdk-diff scrutinises only some resource types (not a ManagedPolicy on its own): compare every
+  // policy-bearing property as well, so nothing that widens access goes unflagged.
+  const own: IamChangeSummary[] = [];
   diff.resources.forEachDifference((logicalId, r) => {
-    if (r.isUpdate && r.propertyUpdates.AssumeRolePolicyDocument) trustPolicyChanges.push(logicalId);
+    if (!r.isDifferent) return;
+    for (const prop of POLICY_PROPERTIES) {
+      const before = r.oldProperties?.[prop];
+      const after = r.newProperties?.[prop];
+      if (before === undefined && after === undefined) continue;
+      if (JSON.stringify(before) === JSON.stringify(after)) continue;
+      const part = diffPolicyProperty(`${logicalId}.${prop}`, prop, before, after);
+      // cdk-diff's lines are the readable ones; ours only add the verdict and trust-policy changes.
+      own.push({
+        ...part,
+        added: added.length || removed.length ? [] : part.added,
+        removed: added.length || removed.length ? [] : part.removed,
+      });
+    }
   });
-  return { broadened: diff.permissionsBroadened, trustPolicyChanges, added, removed };
+  const merged = mergeIamSummaries(
+    { broadened: diff.permissionsBroadened, trustPolicyChanges: [], added, removed },
+    ...own,
+  );
+  return merged;
 }
 
 /** The formatter's text (tables, trees), uncoloured; '' for an empty diff. */
