@@ -164,7 +164,8 @@ function walkDir(dir: string, w: Walk): void {
   }
 }
 
-function yamlFilesUnder(dir: string): string[] {
+/** Every YAML file in a folder tree, sorted. */
+export function yamlFilesUnder(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     const abs = path.join(dir, entry.name);

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { ConfigurationError } from '../util/errors.js';
 import { closest } from './field-reader.js';
-import { FluxFileCache, readFluxTree, type FluxFile } from './flux-files.js';
+import { FluxFileCache, KUSTOMIZATION_FILES, readFluxTree, yamlFilesUnder, type FluxFile } from './flux-files.js';
+import { existsSync } from 'node:fs';
 import { variableUses } from './flux-vars.js';
 import type { GitopsConfig } from './types.js';
 import type { YamlDocument } from './yaml-file.js';
@@ -121,6 +122,14 @@ export function validateFlux(config: GitopsConfig): ConfigurationError[] {
   for (const region of config.regions) {
     const tree = readFluxTree(config.dir, region.name, cache);
     tree.errors.forEach(push);
+    // apply-region applies clusters/<region>/ itself (the sync objects), so it is a generated folder
+    // even before a flux-system Kustomization points at it.
+    if (existsSync(tree.clusterDir) && !KUSTOMIZATION_FILES.some((f) => existsSync(path.join(tree.clusterDir, f)))) {
+      for (const abs of yamlFilesUnder(tree.clusterDir)) {
+        cache.get(abs);
+        generatedFiles.add(abs);
+      }
+    }
     for (const k of tree.kustomizations) {
       for (const abs of k.files) {
         if (k.generatedDirs.includes(path.dirname(abs)) || k.generatedDirs.some((d) => abs.startsWith(d + path.sep))) {

@@ -193,7 +193,10 @@ export function validateStacks(config: GitopsConfig, lines: ConfigLines): Config
     try {
       orderStacks(scope.region);
     } catch (err) {
-      if (err instanceof ConfigurationError) errors.push(err);
+      if (err instanceof ConfigurationError && scope.prefix !== 'stacks') {
+        const at = err.location?.path ? `account.${err.location.path}` : 'account.stacks';
+        errors.push(lines.error(scope.file, at, err.message.slice(err.message.indexOf(': ') + 2)));
+      } else if (err instanceof ConfigurationError) errors.push(err);
       else throw err;
     }
     if (scope.prefix === 'stacks') {

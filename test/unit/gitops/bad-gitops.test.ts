@@ -161,6 +161,20 @@ describe('the broken-configuration corpus', () => {
       [/^gitops\/infrastructure\/controllers\/values\.yaml:1: not a Kubernetes object \(missing apiVersion, kind, metadata\.name\); Flux builds every YAML file/],
     ],
     [
+      'a region file left in the cluster folder',
+      (f) => f('clusters/us-west-2/region.yaml', () => 'region: us-west-2\nwave: 2\n'),
+      [/^gitops\/clusters\/us-west-2\/region\.yaml:1: not a Kubernetes object \(missing apiVersion, kind, metadata\.name\)/],
+    ],
+    [
+      'a variable where Flux does not substitute',
+      (f) =>
+        f('clusters/us-west-2/notes.yaml', () =>
+          'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\n  namespace: flux-system\ndata:\n  region: ${region}\n'),
+      [
+        /^gitops\/clusters\/us-west-2\/notes\.yaml:7: \$\{region\} is not substituted here: Kustomization flux-system has no postBuild, so the text reaches the cluster as written/,
+      ],
+    ],
+    [
       'a template over the size limit',
       (f) => f('stacks/aurora.yaml', (t) => t + `# ${'x'.repeat(52_000)}\n`),
       [/^gitops\/stacks\/aurora\.yaml: template body is 52,\d{3} bytes; CloudFormation accepts at most 51,200 bytes inline/],
