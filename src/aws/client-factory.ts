@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -108,6 +109,9 @@ export class AwsClientFactory {
   }
   secretsManager(region: string): SecretsManagerClient {
     return this.make('SecretsManager', SecretsManagerClient, region);
+  }
+  ec2(region: string): EC2Client {
+    return this.make('EC2', EC2Client, region);
   }
   eks(region: string): EKSClient {
     return this.make('EKS', EKSClient, region);
