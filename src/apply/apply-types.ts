@@ -1,0 +1,81 @@
+import type { Risk } from '../aws/cloudformation/change-set-identity.js';
+import type { DnsMode } from '../aws/route53/alias-records.js';
+import type { ClusterReport } from '../cluster/ensure-cluster.js';
+
+/** What happened to one stack. */
+export type StackResult =
+  'created' | 'updated' | 'no-changes' | 'dry-run' | 'failed' | 'refused' | 'not-reached';
+
+export interface AppliedStack {
+  /** Region whose file declares the stack. */
+  region: string;
+  /** Region the stack lives in (the hub for a spoke's hub-routes). */
+  deployRegion: string;
+  stack: string;
+  stackName: string;
+  /** The change set executed (or created, for dry-run/refused). */
+  changeSet?: string;
+  /** Executed exactly what the plan showed (its change set, same content hash). */
+  reviewed: boolean;
+  result: StackResult;
+  risk?: Risk;
+  /** `Add Vpc (AWS::EC2::VPC)`… as the change set lists them. */
+  changes: string[];
+  /** Why it failed, was refused, or was not executed. */
+  message?: string;
+  durationMs: number;
+}
+
+export interface RegionDnsReport {
+  mode: DnsMode;
+  status: 'changed' | 'unchanged' | 'skipped' | 'failed' | 'dry-run';
+  changes: string[];
+  /** After this run (undefined when DNS was not looked at). */
+  inLatencyRouting?: boolean;
+  loadBalancer?: string;
+  reason?: string;
+}
+
+export interface RegionVerifyReport {
+  status: 'pass' | 'degraded' | 'fail' | 'not-run';
+  summary: string;
+}
+
+export interface RegionApplyReport {
+  region: string;
+  status: 'applied' | 'no-changes' | 'dry-run' | 'failed' | 'skipped';
+  stacks: AppliedStack[];
+  cluster: Pick<ClusterReport, 'status' | 'reason'> & Partial<ClusterReport>;
+  verify?: RegionVerifyReport;
+  dns?: RegionDnsReport;
+  /** Why the region failed or was skipped. */
+  error?: string;
+  durationMs: number;
+}
+
+export interface RegionOutputs {
+  /** Outputs by stack name (within the region's file). */
+  stacks: Record<string, Record<string, string>>;
+  /** The `cluster-vars` the cluster side writes (values known now). */
+  clusterVars: Record<string, string>;
+  /** Variables without a value yet, with the reason. */
+  unresolvedClusterVars: Record<string, string>;
+}
+
+export interface ApplyReport {
+  status: 'applied' | 'no-changes' | 'dry-run' | 'failed';
+  headSha: string;
+  reviewed?: { prNumber: number; headSha: string };
+  dryRun: boolean;
+  dns: DnsMode;
+  account: boolean;
+  regions: RegionApplyReport[];
+  /** Every stack touched, in the order it was handled (the `applied` output). */
+  applied: AppliedStack[];
+  /** The `stack-outputs` output. */
+  stackOutputs: Record<string, RegionOutputs>;
+  errors: string[];
+  /** API calls made, by Service.Operation. */
+  apiCalls: Record<string, number>;
+  durationMs: number;
+}
