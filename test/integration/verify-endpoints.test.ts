@@ -12,6 +12,7 @@ import type { CheckResult } from '../../src/verify/check-result.js';
 import type { ResolveOverride } from '../../src/verify/resolve-overrides.js';
 import { runVerify, type VerifyOptions } from '../../src/verify/verify-engine.js';
 import { MemoryLogger } from '../../src/util/logger.js';
+import { renderVerifyMarkdown } from '../../src/report/verify-markdown.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { verifyTestConfig } from '../helpers/verify-config.js';
 
@@ -189,6 +190,12 @@ needsKnot('verify against local Coder stand-ins, Knot and moto', () => {
     expect(plain.map((k) => k.details.outcome)).toEqual(['refused', 'refused', 'refused', 'refused']);
 
     expect(report.status).toBe('fail');
+
+    const md = renderVerifyMarkdown(report);
+    if (process.env.VERIFY_PRINT_SUMMARY) console.log(md);
+    expect(md).toMatch(/\| london \| 🟠 us\\?-east\\?-2 \(expected eu\\?-west\\?-2\) \|/);
+    expect(md).toContain('### TLS certificates');
+    expect(md).toContain('**Aurora cold start**');
   });
 
   test('a version mismatch between regions is degraded and names each region', async () => {
