@@ -91,38 +91,6 @@ export function parseRoleInput(name: string, raw: string): string | undefined {
   return v;
 }
 
-export interface ResolveOverride {
-  /** Host name or `*.suffix` pattern. */
-  host: string;
-  port: number;
-  address: string;
-  /** Port to connect to instead of `port` (curl's `host:port:address:port` form… extended). */
-  targetPort?: number;
-}
-
-/** curl-style `host:port:address[:port]` lines (IPv6 addresses in brackets). */
-export function parseResolveInput(name: string, raw: string): ResolveOverride[] {
-  const out: ResolveOverride[] = [];
-  for (const line of raw
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))) {
-    const m = /^([^:\s]+):(\d{1,5}):(\[[0-9a-fA-F:.]+\]|[^:\s]+)(?::(\d{1,5}))?$/.exec(line);
-    if (!m)
-      throw new InputError(
-        name,
-        `'${line}' is not host:port:address[:port] (e.g. us-west-2.coderdemo.io:443:127.0.0.1:8443)`,
-      );
-    const port = Number(m[2]);
-    const targetPort = m[4] ? Number(m[4]) : undefined;
-    if (port < 1 || port > 65535 || (targetPort !== undefined && (targetPort < 1 || targetPort > 65535))) {
-      throw new InputError(name, `'${line}' has a port outside 1-65535`);
-    }
-    out.push({ host: m[1]!.toLowerCase(), port, address: m[3]!.replace(/^\[|\]$/g, ''), targetPort });
-  }
-  return out;
-}
-
 /** `host[:port]` (default port 53). */
 export function parseHostPortInput(
   name: string,

@@ -4,7 +4,6 @@ import {
   parseHostPortInput,
   parseIntegerInput,
   parseRegionInput,
-  parseResolveInput,
   parseRoleInput,
 } from '../../../src/util/inputs.js';
 
@@ -26,7 +25,6 @@ test.each([
   ],
   ['attempts', () => parseIntegerInput('attempts', '0', 3, 1, 10), '0 is out of range: use 1 to 10'],
   ['role-to-assume', () => parseRoleInput('role-to-assume', 'deploy'), 'is not an IAM role ARN'],
-  ['resolve', () => parseResolveInput('resolve', 'example.com:443'), 'is not host:port:address[:port]'],
   ['nameserver', () => parseHostPortInput('nameserver', '127.0.0.1:99999', 53), 'outside 1-65535'],
 ])('%s: a bad value names the input and what is allowed', (_name, fn, message) => {
   expect(fn).toThrow(message);
@@ -38,14 +36,5 @@ test('good values parse into typed objects', () => {
     kind: 'list',
     regions: ['us-east-2', 'us-west-2'],
   });
-  expect(
-    parseResolveInput(
-      'resolve',
-      '*.us-west-2.coderdemo.io:443:127.0.0.1:8443\nus-west-2.coderdemo.io:443:[::1]',
-    ),
-  ).toEqual([
-    { host: '*.us-west-2.coderdemo.io', port: 443, address: '127.0.0.1', targetPort: 8443 },
-    { host: 'us-west-2.coderdemo.io', port: 443, address: '::1', targetPort: undefined },
-  ]);
   expect(parseHostPortInput('nameserver', '127.0.0.1', 53)).toEqual({ host: '127.0.0.1', port: 53 });
 });
