@@ -43,7 +43,7 @@ export async function eksToken(opts: EksTokenOptions): Promise<EksToken> {
     headers: { host: hostname, 'x-k8s-aws-id': opts.clusterName },
   });
   const signed = await signer.presign(request, { expiresIn: 60, signingDate: new Date(now) });
-  const url = `https://${hostname}/?${queryString(signed.query)}`;
+  const url = `https://${hostname}/?${queryString(signed.query ?? {})}`;
   return {
     token: TOKEN_PREFIX + Buffer.from(url, 'utf8').toString('base64url'),
     expiresAt: now + EKS_TOKEN_LIFETIME_MS,

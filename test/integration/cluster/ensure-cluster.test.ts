@@ -1,0 +1,287 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AwsClientFactory } from '../../../src/aws/client-factory.js';
+import { ensureCluster, type EnsureClusterOptions } from '../../../src/cluster/ensure-cluster.js';
+import type { GitopsConfig } from '../../../src/gitops/types.js';
+import { MemoryLogger } from '../../../src/util/logger.js';
+import { KubeStandIn, type KubeStandInOptions } from '../../helpers/kube-stand-in.js';
+import { startMoto, type MotoServer } from '../../helpers/moto.js';
+
+const REGION = 'us-west-2';
+const GITOPS = resolve('test/fixtures/cluster/gitops');
+const FLUX_CLI = resolve('test/fixtures/flux-cli-stand-in.mjs');
+const PIN = 'v2.7.2';
+const GIT_TOKEN = 'ghp_standInGitToken0123456789';
+const DEPLOY_ROLE = 'arn:aws:iam::123456789012:role/coderdemo-deploy';
+// Only what the cluster step reads from the configuration.
+const config = { dir: GITOPS, platform: { flux: { version: PIN } } } as unknown as GitopsConfig;
+const clusterVars = {
+  region: REGION,
+  cluster_name: 'coderdemo-us-west-2',
+  domain: 'coderdemo.io',
+  aws_account_id: '123456789012',
+};
+
+let moto: MotoServer;
+let aws: AwsClientFactory;
+const standIns: KubeStandIn[] = [];
+
+beforeAll(async () => {
+  moto = await startMoto('123456789012');
+  // The deploy role's session, as the workflow has it after OIDC: its ARN names the role in messages.
+  const assumed = await new STSClient({ region: REGION }).send(
+    new AssumeRoleCommand({ RoleArn: DEPLOY_ROLE, RoleSessionName: 'apply-region' }),
+  );
+  const c = assumed.Credentials;
+  aws = new AwsClientFactory({
+    credentials: async () => ({
+      accessKeyId: c?.AccessKeyId ?? '',
+      secretAccessKey: c?.SecretAccessKey ?? '',
+      sessionToken: c?.SessionToken,
+    }),
+  });
+  await aws
+    .secretsManager(REGION)
+    .send(
+      new CreateSecretCommand({
+        Name: 'coderdemo/flux-git',
+        SecretString: JSON.stringify({ token: GIT_TOKEN }),
+      }),
+    );
+});
+
+afterAll(async () => {
+  for (const s of standIns) await s.stop();
+  await moto.stop();
+});
+
+async function standIn(opts: KubeStandInOptions): Promise<KubeStandIn> {
+  const s = await new KubeStandIn(opts).start();
+  standIns.push(s);
+  return s;
+}
+
+/** A run with a fake clock: every poll's sleep moves time on, so a timeout is reached without waiting. */
+function options(
+  s: KubeStandIn,
+  logger: MemoryLogger,
+  over: Partial<EnsureClusterOptions> = {},
+): EnsureClusterOptions {
+  let t = Date.UTC(2026, 10, 29, 12, 0, 0);
+  return {
+    region: REGION,
+    gitopsDir: GITOPS,
+    config,
+    access: { mode: 'eks', clusterName: 'coderdemo-us-west-2', endpoint: s.url, caData: s.caData, aws },
+    clusterVars,
+    fluxCli: FLUX_CLI,
+    gitCredentialSecretId: 'coderdemo/flux-git',
+    timeoutMs: 10 * 60_000,
+    pollMs: 10_000,
+    logger,
+    now: () => t,
+    sleep: async (ms) => {
+      t += ms;
+    },
+    ...over,
+  };
+}
+
+test('a fresh cluster gets Flux, the sync objects, the Git credential and cluster-vars, and is waited on until Ready; a second run changes nothing', async () => {
+  const s = await standIn({
+    helmReleases: [
+      { namespace: 'flux-system', name: 'aws-load-balancer-controller', readyAfterPolls: 1 },
+      { namespace: 'coder', name: 'coder', readyAfterPolls: 3 },
+    ],
+  });
+  const logger = new MemoryLogger();
+  const report = await ensureCluster(options(s, logger));
+
+  expect(report.reason).toBeUndefined();
+  expect(report.status).toBe('ready');
+  expect(report.fluxInstalled).toBe(true);
+  expect(report.fluxVersion).toBe(PIN);
+  expect(report.drift).toBeUndefined();
+  // Flux at the pinned version, from the CLI's export.
+  expect(
+    s.get('Deployment', 'kustomize-controller', 'flux-system')?.metadata.labels?.[
+      'app.kubernetes.io/version'
+    ],
+  ).toBe(PIN);
+  expect(s.all('CustomResourceDefinition').map((c) => c.metadata.name)).toContain(
+    'helmreleases.helm.toolkit.fluxcd.io',
+  );
+  // Applied as printed: nothing the client's typed models do not know is dropped.
+  const crd = s.get('CustomResourceDefinition', 'kustomizations.kustomize.toolkit.fluxcd.io') as {
+    spec?: { versions?: { schema?: { openAPIV3Schema?: Record<string, unknown> } }[] };
+  };
+  expect(crd.spec?.versions?.[1]?.schema?.openAPIV3Schema).toEqual({
+    type: 'object',
+    'x-kubernetes-preserve-unknown-fields': true,
+  });
+  // The region's sync objects, nothing else from the folder (Flux applies the rest).
+  expect(s.get('GitRepository', 'flux-system', 'flux-system')?.spec?.url).toBe(
+    'https://github.com/coderdemo/coderdemo-gitops.git',
+  );
+  expect(s.get('Kustomization', 'flux-system', 'flux-system')?.spec?.path).toBe(
+    './gitops/clusters/us-west-2',
+  );
+  const secret = s.get('Secret', 'flux-system', 'flux-system') as
+    { data?: Record<string, string> } | undefined;
+  expect(Buffer.from(secret?.data?.password ?? '', 'base64').toString()).toBe(GIT_TOKEN);
+  expect(Buffer.from(secret?.data?.username ?? '', 'base64').toString()).toBe('git');
+  const vars = s.get('ConfigMap', 'cluster-vars', 'flux-system') as
+    { data?: Record<string, string> } | undefined;
+  expect(vars?.data).toEqual(clusterVars);
+  expect(Object.keys(vars?.data ?? {})).toEqual(Object.keys(clusterVars).sort());
+  // Applied with server-side apply as coder-gitops, authenticated with an EKS token.
+  for (const w of s.writes().filter((r) => r.contentType.startsWith('application/apply-patch+yaml'))) {
+    expect(w.query).toMatchObject({ fieldManager: 'coder-gitops', force: 'true' });
+  }
+  expect(s.requests.every((r) => r.authorization.startsWith('Bearer k8s-aws-v1.'))).toBe(true);
+  expect(report.applied).toEqual(
+    expect.arrayContaining([
+      { kind: 'Namespace', name: 'flux-system', namespace: '', result: 'created' },
+      { kind: 'Secret', name: 'flux-system', namespace: 'flux-system', result: 'created' },
+      { kind: 'ConfigMap', name: 'cluster-vars', namespace: 'flux-system', result: 'created' },
+      { kind: 'GitRepository', name: 'flux-system', namespace: 'flux-system', result: 'created' },
+      { kind: 'Kustomization', name: 'flux-system', namespace: 'flux-system', result: 'created' },
+    ]),
+  );
+  // A reconcile was requested and the wait saw the HelmRelease go from installing to Ready.
+  expect(
+    s.get('Kustomization', 'flux-system', 'flux-system')?.metadata.annotations?.[
+      'reconcile.fluxcd.io/requestedAt'
+    ],
+  ).toBeTruthy();
+  const text = logger.text();
+  expect(text).toMatch(
+    /HelmRelease coder\/coder: waiting: Ready=Unknown \(Progressing\): Running 'install' action/,
+  );
+  expect(text).toMatch(/HelmRelease coder\/coder: ready: Ready=True/);
+  expect(text).toMatch(/Kustomization flux-system\/apps: ready/);
+  expect(text).not.toContain(GIT_TOKEN);
+  expect(JSON.stringify(report)).not.toContain(GIT_TOKEN);
+
+  // Second run: same commit, same AWS state.
+  const again = await ensureCluster(options(s, new MemoryLogger()));
+  expect(again.status).toBe('ready');
+  expect(again.fluxInstalled).toBe(false);
+  expect(again.fluxVersion).toBe(PIN);
+  expect(again.drift).toBeUndefined();
+  expect(again.applied.length).toBeGreaterThan(0);
+  expect(again.applied.filter((a) => a.result !== 'unchanged')).toEqual([]);
+});
+
+test('a HelmRelease stuck Ready=False fails the step naming it and its message', async () => {
+  const s = await standIn({
+    helmReleases: [
+      { namespace: 'flux-system', name: 'karpenter', readyAfterPolls: 1 },
+      {
+        namespace: 'coder',
+        name: 'coder',
+        readyAfterPolls: 1,
+        stuck: 'install retries exhausted: context deadline exceeded',
+      },
+    ],
+  });
+  const logger = new MemoryLogger();
+  const report = await ensureCluster(options(s, logger, { timeoutMs: 5 * 60_000 }));
+  expect(report.status).toBe('failed');
+  expect(report.notReady).toContainEqual({
+    kind: 'HelmRelease',
+    name: 'coder',
+    namespace: 'coder',
+    message: 'Ready=False (InstallFailed): install retries exhausted: context deadline exceeded',
+  });
+  expect(report.notReady.map((n) => `${n.kind} ${n.name}`)).not.toContain('HelmRelease karpenter');
+  expect(report.reason).toContain(
+    'HelmRelease coder/coder: Ready=False (InstallFailed): install retries exhausted',
+  );
+  expect(logger.lines.some((l) => l.level === 'error' && l.message.includes('HelmRelease coder/coder'))).toBe(
+    true,
+  );
+});
+
+test('403 from the cluster says which EKS access entry is missing', async () => {
+  const s = await standIn({ forbidden: true });
+  const report = await ensureCluster(options(s, new MemoryLogger()));
+  expect(report.status).toBe('failed');
+  expect(report.reason).toContain('the deploy role has no access to cluster coderdemo-us-west-2');
+  expect(report.reason).toContain(
+    `the EKS access entry for ${DEPLOY_ROLE} (declared in stacks/eks.yaml, DeployRoleArn)`,
+  );
+  expect(report.applied).toEqual([]);
+});
+
+test('with a kubeconfig and Flux already running at another version: drift is reported, Flux is not reinstalled', async () => {
+  const s = await standIn({
+    fluxVersion: 'v2.6.4',
+    helmReleases: [{ namespace: 'coder', name: 'coder', readyAfterPolls: 2 }],
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
+  const kubeconfig = join(dir, 'config');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      `- name: kind\n  cluster:\n    server: ${s.url}\n    certificate-authority-data: ${s.caData}`,
+      'users:',
+      '- name: admin\n  user:\n    token: local-admin-token',
+      'contexts:',
+      '- name: kind\n  context:\n    cluster: kind\n    user: admin',
+      'current-context: kind',
+      '',
+    ].join('\n'),
+  );
+  try {
+    const logger = new MemoryLogger();
+    const report = await ensureCluster(
+      options(s, logger, {
+        access: { mode: 'kubeconfig', kubeconfigPath: kubeconfig, aws },
+      }),
+    );
+    expect(report.status).toBe('ready');
+    expect(report.fluxInstalled).toBe(false);
+    expect(report.fluxVersion).toBe('v2.6.4');
+    expect(report.drift).toContain('Flux v2.6.4 is installed; platform.yaml pins v2.7.2');
+    expect(logger.lines.some((l) => l.level === 'warn' && l.message.includes('v2.6.4'))).toBe(true);
+    expect(report.applied.map((a) => a.kind).sort()).toEqual([
+      'ConfigMap',
+      'GitRepository',
+      'Kustomization',
+      'Secret',
+    ]);
+    expect(s.requests.every((r) => r.authorization === 'Bearer local-admin-token')).toBe(true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an unreachable API endpoint fails with a clear message', async () => {
+  const s = await standIn({});
+  const url = s.url;
+  await s.stop();
+  const report = await ensureCluster(
+    options(s, new MemoryLogger(), {
+      access: { mode: 'eks', clusterName: 'coderdemo-us-west-2', endpoint: url, caData: s.caData, aws },
+    }),
+  );
+  expect(report.status).toBe('failed');
+  expect(report.reason).toMatch(
+    /cannot reach the Kubernetes API of cluster coderdemo-us-west-2 .*ECONNREFUSED/,
+  );
+});
+
+test('a cluster folder without the sync objects is a configuration error, before the cluster is touched', async () => {
+  const s = await standIn({});
+  const report = await ensureCluster(options(s, new MemoryLogger(), { region: 'eu-west-2' }));
+  expect(report.status).toBe('failed');
+  expect(report.reason).toContain('clusters/eu-west-2');
+  expect(s.requests).toEqual([]);
+});
