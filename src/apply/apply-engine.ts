@@ -366,8 +366,18 @@ async function applyStack(
       reviewed: false,
     });
   } catch (err) {
-    return done({ message: errorMessage(err) });
+    return done({ message: failureMessage(err) });
   }
+}
+
+const UNREACHABLE = /ECONNREFUSED|ECONNRESET|socket hang up|ETIMEDOUT|EAI_AGAIN|TimeoutError|network error/i;
+
+/** The error, without the SDK's wrapper wording, and what to do when AWS could not be reached at all. */
+function failureMessage(err: unknown): string {
+  const text = errorMessage(err).replace(/AWS SDK error wrapper for \w+: /g, '');
+  return UNREACHABLE.test(text)
+    ? `${text} (AWS could not be reached; the stack may be mid-operation: re-run apply to continue where this stopped)`
+    : text;
 }
 
 async function execute(
@@ -743,7 +753,7 @@ export async function runApply(opts: ApplyOptions): Promise<ApplyReport> {
     try {
       report.stackOutputs[r.region] = await clusterOutputs(run, region);
     } catch (err) {
-      report.errors.push(`${r.region}: could not read stack outputs: ${errorMessage(err)}`);
+      report.errors.push(`${r.region}: could not read stack outputs: ${failureMessage(err)}`);
     }
   }
 
