@@ -39,8 +39,10 @@ export async function loadSyncObjects(gitopsDir: string, region: string): Promis
     for (const doc of docs) {
       if (!isKubeObject(doc)) continue;
       const { kind, metadata } = doc;
+      const group = doc.apiVersion.split('/')[0];
       if (
-        (kind === 'GitRepository' || kind === 'Kustomization') &&
+        ((kind === 'GitRepository' && group === 'source.toolkit.fluxcd.io') ||
+          (kind === 'Kustomization' && group === 'kustomize.toolkit.fluxcd.io')) &&
         metadata.name === SYNC_NAME &&
         (metadata.namespace ?? FLUX_NAMESPACE) === FLUX_NAMESPACE
       ) {

@@ -7,12 +7,7 @@ import { clusterVarsConfigMap, gitCredentialSecret, loadSyncObjects } from './cl
 import { detectFlux, fluxDrift, renderFluxInstall } from './flux-install.js';
 import { requestReconcile, waitForFlux } from './flux-wait.js';
 import { connectCluster, type ClusterAccess } from './kube-access.js';
-import {
-  describeRef,
-  KubeApiError,
-  type ApplyResult,
-  type KubeObject,
-} from './kube-client.js';
+import { describeRef, KubeApiError, type ApplyResult, type KubeObject } from './kube-client.js';
 
 export type { ClusterAccess };
 

@@ -1,23 +1,24 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsClientFactory } from '../../../src/aws/client-factory.js';
 import { ensureCluster, type EnsureClusterOptions } from '../../../src/cluster/ensure-cluster.js';
+import { loadGitops } from '../../../src/gitops/load-gitops.js';
 import type { GitopsConfig } from '../../../src/gitops/types.js';
 import { MemoryLogger } from '../../../src/util/logger.js';
 import { KubeStandIn, type KubeStandInOptions } from '../../helpers/kube-stand-in.js';
 import { startMoto, type MotoServer } from '../../helpers/moto.js';
 
 const REGION = 'us-west-2';
-const GITOPS = resolve('test/fixtures/cluster/gitops');
+// The repository's own gitops/: its cluster folder is what a real rollout applies.
+const GITOPS = resolve('gitops');
 const FLUX_CLI = resolve('test/fixtures/flux-cli-stand-in.mjs');
-const PIN = 'v2.7.2';
 const GIT_TOKEN = 'ghp_standInGitToken0123456789';
 const DEPLOY_ROLE = 'arn:aws:iam::123456789012:role/coderdemo-deploy';
-// Only what the cluster step reads from the configuration.
-const config = { dir: GITOPS, platform: { flux: { version: PIN } } } as unknown as GitopsConfig;
+let config: GitopsConfig;
+let PIN: string;
 const clusterVars = {
   region: REGION,
   cluster_name: 'coderdemo-us-west-2',
@@ -30,6 +31,8 @@ let aws: AwsClientFactory;
 const standIns: KubeStandIn[] = [];
 
 beforeAll(async () => {
+  config = await loadGitops(GITOPS);
+  PIN = config.platform.flux.version;
   moto = await startMoto('123456789012');
   // The deploy role's session, as the workflow has it after OIDC: its ARN names the role in messages.
   const assumed = await new STSClient({ region: REGION }).send(
@@ -43,14 +46,12 @@ beforeAll(async () => {
       sessionToken: c?.SessionToken,
     }),
   });
-  await aws
-    .secretsManager(REGION)
-    .send(
-      new CreateSecretCommand({
-        Name: 'coderdemo/flux-git',
-        SecretString: JSON.stringify({ token: GIT_TOKEN }),
-      }),
-    );
+  await aws.secretsManager(REGION).send(
+    new CreateSecretCommand({
+      Name: 'coderdemo/flux-git',
+      SecretString: JSON.stringify({ token: GIT_TOKEN }),
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -123,8 +124,8 @@ test('a fresh cluster gets Flux, the sync objects, the Git credential and cluste
     'x-kubernetes-preserve-unknown-fields': true,
   });
   // The region's sync objects, nothing else from the folder (Flux applies the rest).
-  expect(s.get('GitRepository', 'flux-system', 'flux-system')?.spec?.url).toBe(
-    'https://github.com/coderdemo/coderdemo-gitops.git',
+  expect(s.get('GitRepository', 'flux-system', 'flux-system')?.spec?.url).toContain(
+    `github.com/${config.platform.github.repository}`,
   );
   expect(s.get('Kustomization', 'flux-system', 'flux-system')?.spec?.path).toBe(
     './gitops/clusters/us-west-2',
@@ -249,7 +250,7 @@ test('with a kubeconfig and Flux already running at another version: drift is re
     expect(report.status).toBe('ready');
     expect(report.fluxInstalled).toBe(false);
     expect(report.fluxVersion).toBe('v2.6.4');
-    expect(report.drift).toContain('Flux v2.6.4 is installed; platform.yaml pins v2.7.2');
+    expect(report.drift).toContain(`Flux v2.6.4 is installed; platform.yaml pins ${PIN}`);
     expect(logger.lines.some((l) => l.level === 'warn' && l.message.includes('v2.6.4'))).toBe(true);
     expect(report.applied.map((a) => a.kind).sort()).toEqual([
       'ConfigMap',
@@ -280,8 +281,16 @@ test('an unreachable API endpoint fails with a clear message', async () => {
 
 test('a cluster folder without the sync objects is a configuration error, before the cluster is touched', async () => {
   const s = await standIn({});
-  const report = await ensureCluster(options(s, new MemoryLogger(), { region: 'eu-west-2' }));
-  expect(report.status).toBe('failed');
-  expect(report.reason).toContain('clusters/eu-west-2');
-  expect(s.requests).toEqual([]);
+  const dir = mkdtempSync(join(tmpdir(), 'gitops-'));
+  try {
+    mkdirSync(join(dir, 'clusters', REGION), { recursive: true });
+    cpSync(join(GITOPS, 'clusters', REGION, 'apps.yaml'), join(dir, 'clusters', REGION, 'apps.yaml'));
+    const report = await ensureCluster(options(s, new MemoryLogger(), { gitopsDir: dir }));
+    expect(report.status).toBe('failed');
+    expect(report.reason).toMatch(/no GitRepository or Kustomization named flux-system/);
+    expect(report.reason).toContain(`clusters/${REGION}`);
+    expect(s.requests).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
