@@ -208,7 +208,11 @@ class Renderer {
     try {
       ({ stdout } = await execFileAsync('kubectl', ['kustomize', target], { maxBuffer: 64 * 1024 * 1024 }));
     } catch (err) {
-      const stderr = (err as { stderr?: string }).stderr?.trim();
+      // kubectl wraps kustomize's message in a klog line: keep the message.
+      const stderr = (err as { stderr?: string }).stderr
+        ?.trim()
+        .replace(/^[EWI]\d{4} [\d:.]+\s+\d+ [^\]]+\] /gm, '')
+        .replace(/^"command failed" err="([\s\S]*)"$/, '$1');
       throw new ConfigurationError(
         `kustomize build of '${label}' failed: ${stderr || errorMessage(err)}`.replaceAll(this.tmp ?? '\0', ''),
         { file: file ?? path.relative(this.repoRoot, dir) },

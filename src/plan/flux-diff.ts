@@ -39,7 +39,7 @@ export function diffRendered(
       out.push({
         ...identity(region, h),
         action: 'added',
-        fields: [],
+        fields: notableFields(h.object),
         chart: chartChange(undefined, h.object),
         images: imageChanges(undefined, h.object),
       });
@@ -74,6 +74,12 @@ export function diffRendered(
     if (!c.images || c.images.length === 0) delete c.images;
   }
   return out.sort(compareChanges);
+}
+
+/** An added object's full content is not listed; only fields a reviewer must see (an object added suspended). */
+function notableFields(o: KubeObject): FluxFieldChange[] {
+  const spec = o.spec as { suspend?: unknown } | undefined;
+  return spec?.suspend === true ? [{ path: 'spec.suspend', after: 'true' }] : [];
 }
 
 /** `group/Kind/namespace/name` (the version is not part of an object's identity). */

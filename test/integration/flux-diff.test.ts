@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { diffFlux } from '../../src/plan/flux-diff.js';
 import { renderRegion } from '../../src/gitops/render-flux.js';
+import { assessFlux } from '../../src/plan/risk-rules.js';
 import type { FluxObjectChange } from '../../src/plan/plan-types.js';
 
 const fixtures = path.resolve('test/fixtures');
@@ -67,6 +68,21 @@ describe('diffFlux on fixture trees', () => {
     const k = find(changes, 'HelmRelease', 'karpenter');
     expect(k.action).toBe('added');
     expect(k.chart).toEqual({ name: 'karpenter', to: '1.6.3' });
+    // Added objects list only what a reviewer must see: this one arrives suspended.
+    expect(k.fields).toEqual([{ path: 'spec.suspend', after: 'true' }]);
+  });
+
+  it('feeds the risk rules: prune deletion, immutable selector, chart major, added suspended', () => {
+    const findings = assessFlux(changes).map((f) => `${f.level} ${f.rule} ${f.subject}`);
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        'high prune-deletion HelmRelease kube-system/external-dns',
+        'high immutable-field Deployment coder/coder-provisioner',
+        'medium chart-major-bump HelmRelease coder/coder',
+        'high suspend-flip HelmRelease kube-system/karpenter',
+      ]),
+    );
+    expect(findings.some((f) => f.includes('legacy-settings'))).toBe(false);
   });
 
   it('leaves unchanged objects out', () => {
@@ -144,6 +160,18 @@ describe('renderRegion', () => {
     );
     await expect(renderRegion(path.join(dir, 'gitops'), 'r1', {})).rejects.toThrow(
       /^gitops\/clusters\/r1\/apps\.yaml .*spec\.path '\.\/gitops\/apps\/nowhere' is not a folder/,
+    );
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('fails like Flux on a non-Kubernetes YAML file in a folder without kustomization.yaml', async () => {
+    const os = await import('node:os');
+    const fs = await import('node:fs/promises');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flux-bad-'));
+    await fs.mkdir(path.join(dir, 'gitops/clusters/r1'), { recursive: true });
+    await fs.writeFile(path.join(dir, 'gitops/clusters/r1/region.yaml'), 'region: r1\nenabled: true\n');
+    await expect(renderRegion(path.join(dir, 'gitops'), 'r1', {})).rejects.toThrow(
+      /gitops\/clusters\/r1.*kustomize build of 'clusters\/r1' failed/,
     );
     await fs.rm(dir, { recursive: true, force: true });
   });
