@@ -1,0 +1,310 @@
+import path from 'node:path';
+import type { AwsClientFactory } from '../aws/client-factory.js';
+import { renderRegion } from '../gitops/render-flux.js';
+import { loadGitops } from '../gitops/load-gitops.js';
+import { accountRegion, resolveClusterVars, type Resolved } from '../gitops/resolve-source.js';
+import { orderStacks } from '../gitops/stack-order.js';
+import type { GitopsConfig, RegionConfig } from '../gitops/types.js';
+import { loadValidatedGitops } from '../gitops/validate-gitops.js';
+import { ConfigurationError, ConfigurationErrors, errorMessage } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import { regionsTouched } from './changed-regions.js';
+import { diffClusterVars, type ClusterVarAfter } from './cluster-vars-diff.js';
+import { readCurrentDns } from './current-dns.js';
+import { diffDns, type CurrentDns } from './dns-diff.js';
+import { diffFlux, diffRendered } from './flux-diff.js';
+import { planStack, type PlanError } from './plan-stack.js';
+import type { PlanReport, RegionPlan, RiskFinding, StackPlan } from './plan-types.js';
+import { assessDns, assessFlux, overallRisk } from './risk-rules.js';
+import { StackStateCache } from './stack-state-cache.js';
+import { RISK_LEVELS } from '../aws/cloudformation/change-set-identity.js';
+
+export interface PlanOptions {
+  /** The gitops folder of the head checkout. */
+  gitopsDir: string;
+  /** The gitops folder of the base revision (checkoutBase); undefined = no base (everything is new). */
+  baseDir?: string;
+  /** Region names, `all`, or `changed` (the regions `changedFiles` touch). */
+  regions: string[] | 'all' | 'changed';
+  /** Changed files relative to the repository root (for `changed`); undefined with `changed` plans all. */
+  changedFiles?: string[];
+  /** The gitops folder relative to the repository root, as in changedFiles (default: the folder's name). */
+  gitopsPath?: string;
+  /** Account-level stacks (github-oidc): `auto` (default) when touched or with `all`; `always`; `never`. */
+  account?: 'auto' | 'always' | 'never';
+  headSha: string;
+  baseRef: string;
+  /** Credentials to plan online (change sets, deployed outputs, Route 53); undefined = offline plan. */
+  aws?: AwsClientFactory;
+  /** Why offline (shown in the report), e.g. `pull request from a fork: no credentials`. */
+  offlineReason?: string;
+  logger: Logger;
+  /** For tests: the change-set poll sleep. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+function toErrors(err: unknown): PlanError[] {
+  if (err instanceof ConfigurationErrors) return err.errors.flatMap(toErrors);
+  if (err instanceof ConfigurationError) {
+    return [{ message: err.message, file: err.location?.file, line: err.location?.line }];
+  }
+  return [{ message: errorMessage(err) }];
+}
+
+function rank(f: RiskFinding): number {
+  return RISK_LEVELS.indexOf(f.level);
+}
+
+function stackChanged(s: StackPlan): boolean {
+  if (s.status === 'create' || s.status === 'update' || s.status === 'blocked') return true;
+  return s.status !== 'no-changes' && s.changes.length > 0;
+}
+
+function regionChanged(r: RegionPlan): boolean {
+  return r.stacks.some(stackChanged) || r.flux.length > 0 || r.dns.length > 0 || r.clusterVars.length > 0;
+}
+
+function vars(resolved: Record<string, Resolved>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(resolved)) out[k] = v.known ? v.value : undefined;
+  return out;
+}
+
+function after(resolved: Record<string, Resolved>): Record<string, ClusterVarAfter> {
+  const out: Record<string, ClusterVarAfter> = {};
+  for (const [k, v] of Object.entries(resolved))
+    out[k] = v.known ? { known: true, value: v.value } : { known: false, reason: v.reason };
+  return out;
+}
+
+interface Run {
+  opts: PlanOptions;
+  config: GitopsConfig;
+  baseConfig?: GitopsConfig;
+  states?: StackStateCache;
+  currentDns?: CurrentDns;
+  errors: PlanError[];
+}
+
+async function planRegionStacks(
+  run: Run,
+  region: RegionConfig,
+  baseRegion: RegionConfig | undefined,
+  log: Logger,
+) {
+  const stacks: StackPlan[] = [];
+  let ordered;
+  try {
+    ordered = orderStacks(region);
+  } catch (err) {
+    run.errors.push(...toErrors(err));
+    return stacks;
+  }
+  for (const spec of ordered) {
+    const { plan, errors } = await planStack({
+      config: run.config,
+      baseConfig: run.baseConfig,
+      region,
+      baseRegion,
+      spec,
+      headSha: run.opts.headSha,
+      aws: run.opts.aws && run.states ? { factory: run.opts.aws, states: run.states } : undefined,
+      logger: log,
+      sleep: run.opts.sleep,
+    });
+    stacks.push(plan);
+    run.errors.push(...errors);
+  }
+  return stacks;
+}
+
+async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<RegionPlan> {
+  const { config, baseConfig, opts } = run;
+  const baseRegion = baseConfig?.regions.find((r) => r.name === region.name);
+  const stacks = await planRegionStacks(run, region, baseRegion, log);
+
+  // Cluster variables at head and base, from the outputs deployed now (undefined = known after apply).
+  if (run.states) {
+    await run.states.prefetch(config, region, Object.values(region.clusterVars));
+    if (baseConfig && baseRegion)
+      await run.states.prefetch(baseConfig, baseRegion, Object.values(baseRegion.clusterVars));
+  }
+  const outputs = run.states ? run.states.lookup() : () => undefined;
+  const headResolved = resolveClusterVars(region, { config, outputs });
+  const baseResolved =
+    baseConfig && baseRegion ? resolveClusterVars(baseRegion, { config: baseConfig, outputs }) : {};
+  const clusterVars = diffClusterVars(region.name, vars(baseResolved), after(headResolved));
+
+  let flux: RegionPlan['flux'] = [];
+  try {
+    flux = opts.baseDir
+      ? await diffFlux({
+          baseDir: opts.baseDir,
+          headDir: config.dir,
+          region: region.name,
+          baseVars: vars(baseResolved),
+          headVars: vars(headResolved),
+        })
+      : diffRendered(region.name, [], await renderRegion(config.dir, region.name, vars(headResolved)));
+  } catch (err) {
+    run.errors.push(
+      ...toErrors(err).map((e) => ({ ...e, message: `Flux diff of ${region.name}: ${e.message}` })),
+    );
+    log.error(`Flux diff failed: ${errorMessage(err)}`);
+  }
+
+  const dns = diffDns({ config, baseConfig, region: region.name, current: run.currentDns });
+  const findings = [...stacks.flatMap((s) => s.findings), ...assessFlux(flux), ...assessDns(dns)].sort(
+    (a, b) => rank(b) - rank(a),
+  );
+  const hasChanges = regionChanged({ stacks, flux, dns, clusterVars } as RegionPlan);
+  log.info(
+    `${stacks.filter(stackChanged).length}/${stacks.length} stacks change, ${flux.length} Flux, ${dns.length} DNS, ${clusterVars.length} cluster-vars changes`,
+  );
+  return {
+    region: region.name,
+    enabled: region.enabled,
+    stacks,
+    flux,
+    dns,
+    clusterVars,
+    risk: overallRisk(findings, hasChanges),
+    findings,
+  };
+}
+
+function selectRegions(opts: PlanOptions, config: GitopsConfig, errors: PlanError[], log: Logger) {
+  const all = config.regions.map((r) => r.name);
+  if (opts.regions === 'all') return { names: all, account: opts.account !== 'never' };
+  if (opts.regions === 'changed') {
+    if (!opts.changedFiles) {
+      log.warn('no list of changed files: planning every region');
+      return { names: all, account: opts.account !== 'never' };
+    }
+    const touched = regionsTouched(opts.changedFiles, config, opts.gitopsPath ?? path.basename(config.dir));
+    for (const [k, files] of Object.entries(touched.reasons))
+      log.debug(`${k} touched by ${files.join(', ')}`);
+    return {
+      names: touched.regions,
+      account: opts.account === 'always' || (opts.account !== 'never' && touched.account),
+    };
+  }
+  const names: string[] = [];
+  for (const name of opts.regions) {
+    if (all.includes(name)) names.push(name);
+    else
+      errors.push({
+        message: `region '${name}' is not configured: expected one of ${all.join(', ')} (or all, changed)`,
+      });
+  }
+  return { names, account: opts.account === 'always' };
+}
+
+/**
+ * Plan a pull request: validate gitops/ at head, pick the regions, plan account stacks and regions
+ * (concurrently; stacks in dependency order), Flux, Route 53 and cluster-vars diffs, and the risk rules.
+ * Never throws for configuration or AWS problems: they are in `errors` (the caller fails the step).
+ */
+export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
+  const started = Date.now();
+  const log = opts.logger;
+  const report: PlanReport = {
+    mode: opts.aws ? 'online' : 'offline',
+    ...(opts.aws ? {} : { offlineReason: opts.offlineReason ?? 'no AWS credentials' }),
+    headSha: opts.headSha,
+    baseRef: opts.baseRef,
+    account: [],
+    regions: [],
+    hasChanges: false,
+    risk: 'none',
+    findings: [],
+    errors: [],
+    apiCalls: {},
+    durationMs: 0,
+  };
+  const done = (): PlanReport => {
+    if (opts.aws) report.apiCalls = Object.fromEntries([...opts.aws.calls.entries()].sort());
+    report.durationMs = Date.now() - started;
+    return report;
+  };
+  if (!opts.aws) log.info(`offline plan: ${report.offlineReason}`);
+
+  let config: GitopsConfig;
+  try {
+    config = await log.group('validate gitops', () => loadValidatedGitops(opts.gitopsDir));
+  } catch (err) {
+    report.errors.push(...toErrors(err));
+    for (const e of report.errors)
+      log.error(e.message, { file: e.file, line: e.line, title: 'invalid configuration' });
+    return done();
+  }
+  let baseConfig: GitopsConfig | undefined;
+  if (opts.baseDir) {
+    try {
+      baseConfig = await loadGitops(opts.baseDir);
+    } catch (err) {
+      // The base is what is deployed (or was reviewed); a base we cannot read diffs as "everything new".
+      log.warn(
+        `base ${opts.baseRef} could not be loaded, diffing against nothing: ${errorMessage(err).split('\n')[0]}`,
+      );
+    }
+  }
+
+  const run: Run = {
+    opts,
+    config,
+    baseConfig,
+    states: opts.aws ? new StackStateCache(opts.aws) : undefined,
+    errors: report.errors,
+  };
+  const selection = selectRegions(opts, config, report.errors, log);
+  log.info(
+    `planning ${selection.names.length ? selection.names.join(', ') : 'no region'}${selection.account ? ' and the account stacks' : ''}`,
+  );
+
+  if (opts.aws) {
+    try {
+      run.currentDns = await readCurrentDns(
+        opts.aws.route53(),
+        config.platform.hostedZoneId,
+        config.platform.domain,
+      );
+      if (!run.currentDns)
+        log.warn(
+          `hosted zone ${config.platform.hostedZoneId} not found: DNS changes from configuration only`,
+        );
+    } catch (err) {
+      log.warn(`${errorMessage(err)}: DNS changes from configuration only`);
+    }
+  }
+
+  const accountPlan = async (): Promise<StackPlan[]> => {
+    if (!selection.account) return [];
+    const alog = log.child('account');
+    const region = accountRegion(config);
+    const baseRegion = baseConfig ? accountRegion(baseConfig) : undefined;
+    return planRegionStacks(run, region, baseRegion, alog);
+  };
+  const [account, ...regions] = await Promise.all([
+    accountPlan(),
+    ...selection.names.map((name) => {
+      const region = config.regions.find((r) => r.name === name)!;
+      const rlog = log.child(name);
+      return planRegion(run, region, rlog);
+    }),
+  ]);
+  report.account = account as StackPlan[];
+  report.regions = regions as RegionPlan[];
+
+  const accountFindings = report.account.flatMap((s) => s.findings);
+  report.findings = [...accountFindings, ...report.regions.flatMap((r) => r.findings)].sort(
+    (a, b) => rank(b) - rank(a),
+  );
+  report.hasChanges = report.account.some(stackChanged) || report.regions.some(regionChanged);
+  report.risk = overallRisk(report.findings, report.hasChanges);
+  log.info(
+    `plan ${report.mode}: ${report.hasChanges ? 'changes' : 'no changes'}, risk ${report.risk}` +
+      (report.errors.length ? `, ${report.errors.length} error${report.errors.length === 1 ? '' : 's'}` : ''),
+  );
+  return done();
+}

@@ -1,0 +1,289 @@
+import path from 'node:path';
+import type { AwsClientFactory } from '../aws/client-factory.js';
+import {
+  changeSetName,
+  contentHash,
+  formatChangeSetDescription,
+  parseChangeSetDescription,
+  type Risk,
+} from '../aws/cloudformation/change-set-identity.js';
+import { createChangeSet, type ChangeSetOutcome } from '../aws/cloudformation/change-sets.js';
+import type { StackState } from '../aws/cloudformation/stack-state.js';
+import { parseTemplate } from '../gitops/cfn-yaml.js';
+import { displayPath } from '../gitops/load-gitops.js';
+import { deployRegionOf, resolveStackParameters, type Resolved } from '../gitops/resolve-source.js';
+import { stackName, type GitopsConfig, type RegionConfig, type StackSpec } from '../gitops/types.js';
+import { ConfigurationError, errorMessage } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import { changeSetIam, changeSetResourceChanges, mergeResourceChanges } from './change-set-changes.js';
+import { mergeIamSummaries } from './iam-policy-diff.js';
+import type { ParameterChange, StackPlan } from './plan-types.js';
+import { assessStack, overallRisk } from './risk-rules.js';
+import type { StackStateCache } from './stack-state-cache.js';
+import { diffTemplates, type TemplateDiffResult } from './template-diff.js';
+
+/** A problem that stopped (part of) a plan, for PlanReport.errors. */
+export interface PlanError {
+  message: string;
+  file?: string;
+  line?: number;
+}
+
+export interface PlanStackInput {
+  config: GitopsConfig;
+  baseConfig?: GitopsConfig;
+  /** The region file declaring the stack (for account stacks: accountRegion(config)). */
+  region: RegionConfig;
+  baseRegion?: RegionConfig;
+  spec: StackSpec;
+  headSha: string;
+  /** Online planning; undefined = offline. */
+  aws?: { factory: AwsClientFactory; states: StackStateCache };
+  logger: Logger;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface PlanStackResult {
+  plan: StackPlan;
+  errors: PlanError[];
+}
+
+function templateFile(config: GitopsConfig, template: string): string {
+  return displayPath(config.dir, path.join(config.dir, 'stacks', `${template}.yaml`));
+}
+
+function parsed(
+  config: GitopsConfig,
+  template: string,
+): { body?: string; json?: Record<string, unknown>; error?: PlanError } {
+  const body = config.templates.get(template);
+  if (body === undefined) return {};
+  try {
+    return { body, json: parseTemplate(body, templateFile(config, template)) };
+  } catch (err) {
+    const loc = err instanceof ConfigurationError ? err.location : undefined;
+    return {
+      body,
+      error: {
+        message: errorMessage(err),
+        file: loc?.file ?? templateFile(config, template),
+        line: loc?.line,
+      },
+    };
+  }
+}
+
+function parameterChanges(
+  head: Record<string, Resolved>,
+  before: Record<string, string | undefined>,
+): ParameterChange[] {
+  const out: ParameterChange[] = [];
+  for (const key of [...new Set([...Object.keys(head), ...Object.keys(before)])].sort()) {
+    const h = head[key];
+    const b = before[key];
+    if (!h) {
+      out.push({ key, before: b, known: true, reason: 'removed' });
+    } else if (!h.known) {
+      out.push({ key, ...(b !== undefined ? { before: b } : {}), known: false, reason: h.reason });
+    } else if (h.value !== b) {
+      out.push({ key, ...(b !== undefined ? { before: b } : {}), after: h.value, known: true });
+    }
+  }
+  return out;
+}
+
+function knownValues(resolved: Record<string, Resolved>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(resolved)) out[k] = v.known ? v.value : undefined;
+  return out;
+}
+
+function finish(plan: StackPlan): StackPlan {
+  plan.findings = assessStack(plan);
+  const changes = plan.changes.length > 0 || ['create', 'update', 'blocked'].includes(plan.status);
+  plan.risk = overallRisk(plan.findings, changes);
+  return plan;
+}
+
+function describeState(state: StackState): string | undefined {
+  if (state.inProgress) return `stack is ${state.status}: plan again when CloudFormation has finished`;
+  if (state.unrecoverable) {
+    return `stack is ${state.status}${state.statusReason ? ` (${state.statusReason})` : ''}: it cannot be updated; it must be deleted before it can be created again`;
+  }
+  return undefined;
+}
+
+/**
+ * Plan one stack: template diff base → head (always), parameters resolved against deployed outputs, and
+ * online the change set named for the head SHA (reused when its content hash matches). A parameter fed
+ * by an output that does not exist yet makes the stack `blocked` (known after apply) without a change set.
+ * Never throws: AWS failures become a `failed` stack with the reason.
+ */
+export async function planStack(input: PlanStackInput): Promise<PlanStackResult> {
+  const { config, baseConfig, region, spec, aws, logger: log } = input;
+  const errors: PlanError[] = [];
+  const deployRegion = deployRegionOf(spec, region, config);
+  const name = stackName(config.platform.project, region.name, spec.name);
+  const baseSpec = input.baseRegion?.stacks.find((s) => s.name === spec.name);
+  const head = parsed(config, spec.template);
+  const base = baseConfig && baseSpec ? parsed(baseConfig, baseSpec.template) : {};
+  const plan: StackPlan = {
+    region: region.name,
+    deployRegion,
+    stack: spec.name,
+    stackName: name,
+    template: spec.template,
+    status: aws ? 'failed' : 'offline',
+    changes: [],
+    parameters: [],
+    templateDiff: '',
+    risk: 'none',
+    findings: [],
+  };
+  if (head.error || head.json === undefined || head.body === undefined) {
+    const error = head.error ?? {
+      message: `stack ${spec.name} uses template ${spec.template}, but stacks/${spec.template}.yaml does not exist`,
+      file: region.file,
+      line: spec.line,
+    };
+    errors.push(error);
+    plan.status = 'failed';
+    plan.reason = error.message;
+    return { plan: finish(plan), errors };
+  }
+  // A broken base template is not this pull request's problem: diff against nothing, and say so.
+  if (base.error)
+    log.warn(
+      `base template of ${name} does not parse (${base.error.message}); diffing against an empty template`,
+    );
+
+  const outputs = aws ? aws.states.lookup() : () => undefined;
+  const ctx = { config, region, outputs };
+  if (aws) await aws.states.prefetch(config, region, Object.values(spec.parameters));
+  const resolved = resolveStackParameters(spec, ctx);
+  const baseResolved =
+    baseConfig && baseSpec && input.baseRegion
+      ? resolveStackParameters(baseSpec, { config: baseConfig, region: input.baseRegion, outputs })
+      : {};
+
+  if (!aws) {
+    const diff = diffTemplates(base.json, head.json);
+    plan.templateDiff = diff.text;
+    plan.changes = diff.changes;
+    plan.iam = diff.iam;
+    plan.parameters = parameterChanges(resolved, knownValues(baseResolved));
+    const unknown = Object.values(resolved).filter((r) => !r.known).length;
+    plan.reason =
+      'offline: template diff base → head only' +
+      (unknown ? `; ${unknown} parameter${unknown === 1 ? '' : 's'} known after apply` : '');
+    return { plan: finish(plan), errors };
+  }
+
+  let state: StackState;
+  try {
+    state = await aws.states.state(deployRegion, name);
+  } catch (err) {
+    plan.reason = errorMessage(err);
+    const diff = diffTemplates(base.json, head.json);
+    Object.assign(plan, { templateDiff: diff.text, changes: diff.changes, iam: diff.iam });
+    log.error(`${name}: ${plan.reason}`);
+    return { plan: finish(plan), errors };
+  }
+  // What the change set compares with is the deployed stack: a stack never deployed diffs from nothing.
+  const diff: TemplateDiffResult = diffTemplates(state.needsCreate ? undefined : base.json, head.json);
+  plan.templateDiff = diff.text;
+  plan.parameters = parameterChanges(
+    resolved,
+    state.exists && !state.needsCreate ? state.parameters : knownValues(baseResolved),
+  );
+
+  const busy = describeState(state);
+  if (busy) {
+    Object.assign(plan, { status: 'failed', reason: busy, changes: diff.changes, iam: diff.iam });
+    log.warn(`${name}: ${busy}`);
+    return { plan: finish(plan), errors };
+  }
+  const unknown = Object.entries(resolved).filter(([, r]) => !r.known);
+  if (unknown.length) {
+    Object.assign(plan, {
+      status: 'blocked',
+      changes: diff.changes,
+      iam: diff.iam,
+      reason: `change set after earlier stacks are applied: ${unknown
+        .map(([k, r]) => `${k} ${r.known ? '' : r.reason}`)
+        .join('; ')}`,
+    });
+    log.info(`${name}: blocked (${unknown.map(([k]) => k).join(', ')} known after apply)`);
+    return { plan: finish(plan), errors };
+  }
+
+  const params = Object.fromEntries(Object.entries(resolved).map(([k, r]) => [k, r.known ? r.value : '']));
+  const hash = contentHash(head.body, params);
+  plan.hash = hash;
+  plan.changeSetName = changeSetName(input.headSha, name);
+  // The Description carries the reviewed risk; estimate it from the template diff, then correct it once.
+  const estimate = finish({
+    ...plan,
+    status: state.needsCreate ? 'create' : 'update',
+    changes: diff.changes,
+    iam: diff.iam,
+  }).risk;
+  const request = (risk: Risk, reuse: 'same-hash' | 'same-description') =>
+    createChangeSet({
+      cfn: aws.factory.cloudFormation(deployRegion),
+      stackName: name,
+      templateBody: head.body!,
+      parameters: params,
+      name: plan.changeSetName!,
+      description: formatChangeSetDescription({ hash, risk, head: input.headSha }),
+      exists: !state.needsCreate,
+      reuse,
+      logger: log,
+      sleep: input.sleep,
+    });
+  const apply = (outcome: ChangeSetOutcome) => {
+    plan.changeSetId = outcome.id;
+    plan.reason = outcome.reason;
+    if (outcome.status === 'no-changes') {
+      Object.assign(plan, { status: 'no-changes', changes: [], iam: undefined });
+    } else if (outcome.status === 'failed') {
+      Object.assign(plan, { status: 'failed', changes: diff.changes, iam: diff.iam });
+    } else {
+      const online = changeSetResourceChanges(outcome.changes);
+      Object.assign(plan, {
+        status: state.needsCreate ? 'create' : 'update',
+        changes: mergeResourceChanges(online, diff.changes),
+        iam: mergeIamSummaries(changeSetIam(outcome.changes), diff.iam),
+      });
+    }
+    return finish(plan);
+  };
+  try {
+    let outcome = await request(estimate, 'same-hash');
+    apply(outcome);
+    const described = parseChangeSetDescription(outcome.description)?.risk;
+    if (outcome.status === 'ready' && described !== plan.risk) {
+      log.debug(
+        `${name}: change set risk ${described ?? '?'} → ${plan.risk}; recreating it with the reviewed risk`,
+      );
+      outcome = await request(plan.risk, 'same-description');
+      apply(outcome);
+    }
+    log.info(
+      `${name}: ${plan.status}${outcome.reused ? ' (change set reused)' : ''}` +
+        (plan.status === 'failed'
+          ? `: ${plan.reason}`
+          : ` (${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'}, risk ${plan.risk})`),
+    );
+  } catch (err) {
+    Object.assign(plan, {
+      status: 'failed',
+      reason: errorMessage(err),
+      changes: diff.changes,
+      iam: diff.iam,
+    });
+    log.error(`${name}: ${plan.reason}`);
+    finish(plan);
+  }
+  return { plan, errors };
+}
