@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsClientFactory } from '../../../src/aws/client-factory.js';
+import { makeClusterStep } from '../../../src/cluster/cluster-step.js';
 import { ensureCluster, type EnsureClusterOptions } from '../../../src/cluster/ensure-cluster.js';
 import { loadGitops } from '../../../src/gitops/load-gitops.js';
 import type { GitopsConfig } from '../../../src/gitops/types.js';
@@ -293,4 +294,40 @@ test('a cluster folder without the sync objects is a configuration error, before
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the apply engine's cluster step reaches the cluster through the eks stack's endpoint and CA outputs", async () => {
+  const s = await standIn({ helmReleases: [{ namespace: 'coder', name: 'coder', readyAfterPolls: 1 }] });
+  let t = 0;
+  const step = makeClusterStep({
+    fluxCli: FLUX_CLI,
+    now: () => t,
+    sleep: async (ms) => {
+      t += ms;
+    },
+  });
+  const report = await step({
+    region: REGION,
+    config,
+    gitopsDir: GITOPS,
+    mode: 'eks',
+    clusterName: 'coderdemo-us-west-2',
+    clusterVars,
+    stackOutputs: {
+      network: { VpcId: 'vpc-1' },
+      eks: {
+        ClusterEndpoint: s.url,
+        ClusterCertificateAuthority: s.caData,
+        ClusterName: 'coderdemo-us-west-2',
+      },
+    },
+    aws,
+    logger: new MemoryLogger(),
+    timeoutMs: 60_000,
+  });
+  expect(report.reason).toBeUndefined();
+  expect(report.status).toBe('ready');
+  expect(s.get('ConfigMap', 'cluster-vars', 'flux-system')).toBeDefined();
+  // No credential named: no Secret written.
+  expect(s.get('Secret', 'flux-system', 'flux-system')).toBeUndefined();
 });
