@@ -1,0 +1,56 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describeMachine } from './machine.js';
+import { benchProbes } from './probes.js';
+import { benchStartup } from './startup.js';
+import { renderTable, type BenchRow } from './stats.js';
+
+const README = fileURLToPath(new URL('./README.md', import.meta.url));
+const START = '<!-- bench:results -->';
+const END = '<!-- /bench:results -->';
+
+/** `npm run bench [-- --only 2,3] [-- --runs N] [-- --write]`: the table, optionally written into README. */
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const arg = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const only = new Set((arg('--only') ?? '1,2,3,4').split(','));
+  const runs = Number(arg('--runs') ?? process.env.BENCH_RUNS ?? 5);
+  const machine = describeMachine();
+  console.log(`machine: ${machine}\nruns per measurement: ${runs} (median reported)\n`);
+  const rows: BenchRow[] = [];
+  const section = async (id: string, name: string, fn: () => Promise<BenchRow[]>) => {
+    if (!only.has(id)) return;
+    process.stdout.write(`(${id}) ${name}… `);
+    const t0 = performance.now();
+    try {
+      const got = await fn();
+      rows.push(...got);
+      console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      console.log(`FAILED: ${message}`);
+      rows.push({ section: id, what: `${name}: not measured`, ours: 'n/a', baseline: 'n/a', note: message });
+    }
+  };
+  await section('2', 'action start-up', () => benchStartup(runs));
+  await section('3', 'HTTPS probes', () => benchProbes(runs));
+  rows.sort((a, b) => a.section.localeCompare(b.section));
+  const table = renderTable(rows);
+  console.log(`\n${table}`);
+  if (args.includes('--write')) {
+    const text = readFileSync(README, 'utf8');
+    const block = `${START}\n\nTaken ${new Date().toISOString()} with \`${['npm run bench --', ...args].join(' ')}\`.\nMachine: ${machine}; ${runs} runs per measurement, median reported.\n\n${table}\n\n${END}`;
+    const at = text.indexOf(START);
+    const end = text.indexOf(END);
+    writeFileSync(
+      README,
+      at >= 0 && end > at ? text.slice(0, at) + block + text.slice(end + END.length) : `${text}\n${block}\n`,
+    );
+    console.log(`\nwritten to ${README}`);
+  }
+}
+
+await main();
