@@ -200,6 +200,15 @@ describe('apply-region against the emulator (cluster: skip)', () => {
     expect(again.status).toBe('no-changes');
   });
 
+  test('apply --account applies the account-level stacks only', async () => {
+    const report = await runApply(options({ account: true, regions: [] }));
+    expect(report.errors).toEqual([]);
+    expect(results(report)).toEqual(['us-east-2/account-marker:created']);
+    expect(report.regions[0]!.dns).toBeUndefined();
+    expect((await stackParams('us-east-2', 'demo-us-east-2-account-marker')).Repository).toBe('example/demo');
+    expect((await runApply(options({ account: true, regions: [] }))).status).toBe('no-changes');
+  });
+
   test('a region whose endpoint fails verification is not promoted', async () => {
     await runApply(options({ regions: ['us-west-2'], dns: 'remove' }));
     const broken = await startCoderStandIn({
