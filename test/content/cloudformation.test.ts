@@ -213,6 +213,21 @@ describe('region files against the templates', () => {
     }
   });
 
+  it('the deploy role ARN the eks stacks trust is the one github-oidc names', () => {
+    const oidc = byName.get('github-oidc')!;
+    expect(oidc.Resources.DeployRole!.Properties!.RoleName).toEqual({
+      'Fn::Sub': '${Project}-github-deploy',
+    });
+    const platformAccount = (platform as unknown as { accountId: string }).accountId;
+    for (const r of regions) {
+      const eks = r.stacks.find((s) => s.name === 'eks');
+      expect({ file: r.file, arn: eks?.parameters?.DeployRoleArn }).toEqual({
+        file: r.file,
+        arn: `arn:aws:iam::${platformAccount}:role/${platform.project}-github-deploy`,
+      });
+    }
+  });
+
   const stacks = regions.flatMap((r) => r.stacks.map((s) => [`${r.region}/${s.name}`, r, s] as const));
 
   it.each(stacks)('%s gives every required parameter and only known ones', (_id, _region, stack) => {

@@ -13,6 +13,7 @@ import {
   hasTool,
   kustomize,
   listFiles,
+  readPlatform,
   readRegions,
   REPO_DIR,
   type K8sObject,
@@ -20,6 +21,7 @@ import {
 
 const kubectl = hasTool('kubectl', ['version', '--client']);
 const regions = readRegions();
+const platform = readPlatform() as unknown as { github: { repository: string } };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are read as free-form data
 type Loose = any;
 
@@ -92,7 +94,7 @@ async function modelFor(
       expect(objects.every((o) => o.apiVersion.includes('toolkit.fluxcd.io'))).toBe(true);
       const repo = byKindName('GitRepository', 'flux-system');
       expect(repo.spec).toMatchObject({ ref: { branch: 'main' }, secretRef: { name: 'flux-system' } });
-      expect(repo.spec.url).toMatch(/^https:\/\/github\.com\/[^/]+\/[^/]+$/);
+      expect(repo.spec.url).toBe(`https://github.com/${platform.github.repository}`);
       expect(repo.spec).not.toHaveProperty('path');
       expect(byKindName('Kustomization', 'flux-system').spec.path).toBe(`./gitops/clusters/${region}`);
 
