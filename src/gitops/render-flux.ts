@@ -114,9 +114,16 @@ export async function readClusterKustomizations(gitopsDir: string, region: strin
   if (!(await isDirectory(clusterDir))) return [];
   const out: FluxKustomization[] = [];
   for (const file of await yamlFiles(clusterDir)) {
-    const text = await readFile(file, 'utf8');
-    for (const doc of parseDocs(text, file)) {
-      if (isFluxKustomization(doc)) out.push(toFluxKustomization(doc, file));
+    if (KUSTOMIZATION_FILES.includes(path.basename(file))) continue;
+    let docs: unknown[];
+    try {
+      docs = loadAll(await readFile(file, 'utf8'));
+    } catch {
+      continue; // the kustomize build reports it
+    }
+    for (const doc of docs) {
+      const o = doc as KubeObject | null;
+      if (o && typeof o === 'object' && o.metadata?.name && isFluxKustomization(o)) out.push(toFluxKustomization(o, file));
     }
   }
   return out;

@@ -67,7 +67,10 @@ export function regionsTouched(
     const rel = prefix ? norm.slice(prefix.length + 1) : norm;
     const parts = rel.split('/');
     const top = parts[0];
-    if (rel === 'platform.yaml') {
+    if (rel === '.sourceignore') {
+      // It decides what the Flux artifact of every region contains.
+      regionNames.forEach((r) => touch(r, file));
+    } else if (rel === 'platform.yaml') {
       regionNames.forEach((r) => touch(r, file));
       touch('account', file);
     } else if (top === 'clusters' && parts.length >= 3) {

@@ -43,6 +43,7 @@ describe('regionsTouched', () => {
       ['us-east-2'],
       false,
     ],
+    ['.sourceignore (what Flux sees)', ['gitops/.sourceignore'], ['us-east-2', 'us-west-2'], false],
     ['platform.yaml', ['gitops/platform.yaml'], ['us-east-2', 'us-west-2'], true],
     ['files outside gitops/', ['README.md', 'src/plan/x.ts'], [], false],
     ['an unknown region folder', ['gitops/clusters/ap-south-1/apps.yaml'], [], false],
