@@ -130,8 +130,10 @@ function indexFluxInputs(config: GitopsConfig): Map<string, FluxInputs> {
 }
 
 function normalizeDir(d: string): string {
-  return d
+  const n = d
     .replace(/\\/g, '/')
     .replace(/^\.\/+/, '')
     .replace(/\/+$/, '');
+  // The gitops folder may be the repository root itself.
+  return n === '.' ? '' : n;
 }
