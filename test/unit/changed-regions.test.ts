@@ -58,6 +58,9 @@ describe('regionsTouched', () => {
     expect(regionsTouched(['gitops/regions/us-east-2.yaml'], config, './gitops/').regions).toEqual([
       'us-east-2',
     ]);
+    // A repository whose root is the gitops folder.
+    expect(regionsTouched(['regions/us-east-2.yaml'], config, '.').regions).toEqual(['us-east-2']);
+    expect(regionsTouched(['regions/us-east-2.yaml'], config, '').regions).toEqual(['us-east-2']);
   });
 });
 
