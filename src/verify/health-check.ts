@@ -6,7 +6,7 @@ import {
   type HealthCheckObservation,
 } from '@aws-sdk/client-route-53';
 import { stackName } from '../gitops/types.js';
-import { errorMessage } from '../util/errors.js';
+import { errorMessage, wrapAwsError } from '../util/errors.js';
 import { tryAttempts } from './attempts.js';
 import { notRun, type CheckResult } from './check-result.js';
 import type { VerifyContext } from './verify-context.js';
@@ -135,11 +135,12 @@ export async function runHealthChecks(
         },
       });
     } catch (err) {
+      const why = wrapAwsError(`could not read the health check of ${target}`, err).message;
       results.push({
         ...base,
         status: 'degraded',
-        summary: `could not read the health check: ${errorMessage(err)}`,
-        reason: errorMessage(err),
+        summary: why,
+        reason: why,
         attempts: 1,
         flaky: false,
         details: {},

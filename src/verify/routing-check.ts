@@ -1,13 +1,8 @@
 import { GetHostedZoneCommand, TestDNSAnswerCommand } from '@aws-sdk/client-route-53';
 import type { VantagePoint } from '../gitops/types.js';
-import { errorCode, errorMessage } from '../util/errors.js';
+import { errorCode, errorMessage, wrapAwsError } from '../util/errors.js';
 import { tryAttempts } from './attempts.js';
-import {
-  notRun,
-  type CheckResult,
-  type CheckStatus,
-  type RoutingMatrix,
-} from './check-result.js';
+import { notRun, type CheckResult, type CheckStatus, type RoutingMatrix } from './check-result.js';
 import { parseClientSubnet, queryDns, type DnsResponse } from './dns-query.js';
 import type { RegionHealth } from './health-check.js';
 import { randomLabel } from './probe-targets.js';
@@ -67,7 +62,7 @@ async function nameservers(
   } catch (err) {
     return {
       servers: [],
-      reason: `could not read hosted zone ${ctx.config.platform.hostedZoneId}: ${errorMessage(err)}`,
+      reason: wrapAwsError(`could not read hosted zone ${ctx.config.platform.hostedZoneId}`, err).message,
     };
   }
 }
@@ -237,6 +232,23 @@ export async function runRoutingChecks(
   return { results, matrix };
 }
 
+function httpStatusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+/** moto (and other emulators) lack TestDNSAnswer: a 404 is "cannot ask", not a routing failure. */
+function isUnavailable(err: unknown): boolean {
+  return httpStatusOf(err) === 404 || /UnknownOperation|NotImplemented/i.test(errorCode(err));
+}
+
+function unavailable(err: unknown): CheckResult {
+  return notRun(
+    'routing',
+    'route53 TestDNSAnswer',
+    `TestDNSAnswer is not available at this endpoint (HTTP ${httpStatusOf(err) ?? errorCode(err)}): emulator?`,
+  );
+}
+
 async function testDnsAnswers(
   ctx: VerifyContext,
   vantages: VantagePoint[],
@@ -248,6 +260,24 @@ async function testDnsAnswers(
   const results: CheckResult[] = [];
   const checked = ctx.regions.map((r) => r.name);
   const enabled = ctx.config.regions.filter((r) => r.enabled).map((r) => r.name);
+  // Without a reachable nameserver the regions' own records come from Route 53 as well.
+  const fingerprints = new Map(targets);
+  for (const r of ctx.config.regions) {
+    if (fingerprints.get(r.name)?.length) continue;
+    try {
+      const out = await ctx.aws!.route53().send(
+        new TestDNSAnswerCommand({
+          HostedZoneId: ctx.config.platform.hostedZoneId,
+          RecordName: `${r.name}.${ctx.domain}`,
+          RecordType: 'A',
+        }),
+      );
+      fingerprints.set(r.name, (out.RecordData ?? []).map((d) => d.toLowerCase().replace(/\.$/, '')).sort());
+    } catch (err) {
+      if (isUnavailable(err)) return [unavailable(err)];
+      fingerprints.set(r.name, []);
+    }
+  }
   for (const v of vantages) {
     const expected = expectedRegion(v, checked, enabled);
     if (!expected) continue;
@@ -273,19 +303,10 @@ async function testDnsAnswers(
         };
         if (out.ResponseCode && out.ResponseCode !== 'NOERROR') answer.error = out.ResponseCode;
       } catch (err) {
-        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if (status === 404 || /UnknownOperation|NotImplemented/i.test(errorCode(err))) {
-          return [
-            notRun(
-              'routing',
-              'route53 TestDNSAnswer',
-              `TestDNSAnswer is not available at this endpoint (HTTP ${status ?? errorCode(err)}): emulator?`,
-            ),
-          ];
-        }
+        if (isUnavailable(err)) return [unavailable(err)];
         answer = { values: [], error: errorMessage(err) };
       }
-      const j = judgeAnswer(answer, expected, targets, health);
+      const j = judgeAnswer(answer, expected, fingerprints, health);
       matrix.cells.push({
         vantage: v.name,
         name: n.label,
