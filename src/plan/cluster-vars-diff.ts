@@ -9,13 +9,15 @@ export interface ClusterVarAfter {
 
 /**
  * The `cluster-vars` entries that change for a region: `before` is what the cluster has (or base
- * resolved to; undefined = unknown), `after` what apply-region will write. Unknown values are always
- * listed, since they cannot be shown to be unchanged.
+ * resolved to; undefined = unknown), `after` what apply-region will write. A value unknown at head
+ * is listed, since it cannot be shown unchanged, unless it was unknown at base for the same reason
+ * (`beforeReasons`: the same source, e.g. an output of a stack not applied yet either way).
  */
 export function diffClusterVars(
   region: string,
   before: Record<string, string | undefined>,
   after: Record<string, ClusterVarAfter>,
+  beforeReasons: Record<string, string | undefined> = {},
 ): ClusterVarChange[] {
   const out: ClusterVarChange[] = [];
   const names = new Set([...Object.keys(before), ...Object.keys(after)]);
@@ -42,6 +44,8 @@ export function diffClusterVars(
       out.push(c);
       continue;
     }
+    const unknownBefore = Object.prototype.hasOwnProperty.call(before, name) && b === undefined;
+    if (unknownBefore && beforeReasons[name] !== undefined && beforeReasons[name] === a.reason) continue;
     const c: ClusterVarChange = { region, name, known: false, reason: a.reason ?? 'known after apply' };
     if (b !== undefined) c.before = b;
     out.push(c);

@@ -147,6 +147,22 @@ describe('diffDns against Route 53 (online)', () => {
 });
 
 describe('diffClusterVars', () => {
+  it('leaves out a variable unknown at base and head for the same reason, keeps one whose source changed', () => {
+    const out = diffClusterVars(
+      'us-west-2',
+      { vpc_id: undefined, db_host: undefined },
+      {
+        vpc_id: { known: false, reason: 'known after apply (network.VpcId)' },
+        db_host: { known: false, reason: 'known after apply (aurora.Endpoint in us-east-2)' },
+      },
+      {
+        vpc_id: 'known after apply (network.VpcId)',
+        db_host: 'known after apply (aurora.ReaderEndpoint in us-east-2)',
+      },
+    );
+    expect(out.map((c) => c.name)).toEqual(['db_host']);
+  });
+
   it('lists changed, new, removed and not-yet-known variables, and leaves equal ones out', () => {
     const out = diffClusterVars(
       'us-west-2',
