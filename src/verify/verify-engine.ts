@@ -111,8 +111,8 @@ function buildContext(opts: VerifyOptions, ca: string[] | undefined): VerifyCont
 function logResults(logger: Logger, results: CheckResult[]): void {
   for (const r of results) {
     const line = `${r.status.toUpperCase().padEnd(8)} ${r.check} ${r.target}: ${r.summary}`;
-    if (r.status === 'fail' || r.status === 'degraded') logger.warn(line);
-    else logger.info(line);
+    // Annotations are the caller's decision (degraded → warning, fail → error); the log only tells.
+    logger.info(line);
   }
 }
 
