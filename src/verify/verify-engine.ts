@@ -153,7 +153,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       });
       logResults(log, https);
       results.push(...https);
-      if (want.has('https')) {
+      // Port 80 is about users typing the name; a region probed before DNS points at it (apply) skips it.
+      if (want.has('https') && ctx.scope === 'all') {
         const plain = await probePlainHttp(ctx, targets);
         for (const k of plain) log.info(`known    plain HTTP ${k.target}: ${k.summary}`);
         known.push(...plain);
