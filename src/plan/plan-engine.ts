@@ -100,18 +100,24 @@ async function planRegionStacks(
     run.errors.push(...toErrors(err));
     return stacks;
   }
-  for (const spec of ordered) {
-    const { plan, errors } = await planStack({
-      config: run.config,
-      baseConfig: run.baseConfig,
-      region,
-      baseRegion,
-      spec,
-      headSha: run.opts.headSha,
-      aws: run.opts.aws && run.states ? { factory: run.opts.aws, states: run.states } : undefined,
-      logger: log,
-      sleep: run.opts.sleep,
-    });
+  // Planning changes nothing and reads only deployed outputs, so a region's stacks are planned at once
+  // (one change set wait instead of one per stack); the report keeps the apply order.
+  const results = await Promise.all(
+    ordered.map((spec) =>
+      planStack({
+        config: run.config,
+        baseConfig: run.baseConfig,
+        region,
+        baseRegion,
+        spec,
+        headSha: run.opts.headSha,
+        aws: run.opts.aws && run.states ? { factory: run.opts.aws, states: run.states } : undefined,
+        logger: log,
+        sleep: run.opts.sleep,
+      }),
+    ),
+  );
+  for (const { plan, errors } of results) {
     stacks.push(plan);
     run.errors.push(...errors);
   }
