@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from './machine.js';
+import { benchGrowth } from './growth.js';
+import { benchPlan } from './plan.js';
 import { benchProbes } from './probes.js';
 import { benchStartup } from './startup.js';
 import { renderTable, type BenchRow } from './stats.js';
@@ -35,8 +37,10 @@ async function main(): Promise<void> {
       rows.push({ section: id, what: `${name}: not measured`, ours: 'n/a', baseline: 'n/a', note: message });
     }
   };
+  await section('1', 'plan against moto vs AWS CLI', () => benchPlan(Math.max(1, Math.ceil(runs / 2))));
   await section('2', 'action start-up', () => benchStartup(runs));
   await section('3', 'HTTPS probes', () => benchProbes(runs));
+  await section('4', 'growth 1/3/10/30 regions', () => benchGrowth(Math.max(1, Math.ceil(runs / 2))));
   rows.sort((a, b) => a.section.localeCompare(b.section));
   const table = renderTable(rows);
   console.log(`\n${table}`);
