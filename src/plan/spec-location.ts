@@ -10,11 +10,12 @@
  * does not rewrite this `__dirname` (the path is computed into a constant first) and leaves a bare
  * `__dirname`, which ES modules do not have: importing cloudformation-diff then throws
  * `ReferenceError: __dirname is not defined in ES module scope` while the bundle loads (tried with
- * ncc 0.45.0 on this machine). Evaluated before cloudformation-diff (import this module first), the line
- * below defines the global `__dirname` as `<bundle dir>/aws-service-spec` when none exists, so the bundle
- * reads `<bundle dir>/../db.json.gz` relative to that, i.e. **`actions/<name>/dist/db.json.gz`, next to
- * `dist/index.js`**: the packaging step must copy node_modules/@aws-cdk/aws-service-spec/db.json.gz there
- * (2.8 MB; without it the first template diff fails with ENOENT on that path).
+ * ncc 0.45.0, `-m --target es2022`, as scripts/package.mjs builds). Evaluated before cloudformation-diff
+ * (import this module first), the line below defines the global `__dirname` as
+ * `<bundle dir>/aws-service-spec` when none exists, so `path.join(__dirname, '..', 'db.json.gz')` is
+ * **`<bundle dir>/db.json.gz`, i.e. `actions/<name>/dist/db.json.gz`, next to `dist/index.js`**: the
+ * packaging step must copy node_modules/@aws-cdk/aws-service-spec/db.json.gz there (2.8 MB; without it
+ * the first template diff with a resource change fails with ENOENT on exactly that path).
  * Unbundled (tsx, jest) nothing reads the global: CommonJS modules get their own `__dirname`.
  */
 import { dirname, join } from 'node:path';
