@@ -100,8 +100,12 @@ export interface ApplyOptions {
   clusterStep?: ClusterStep;
 }
 
-/** Risk a fresh change set may carry when the plan left no change set for the stack (e.g. known after apply). */
-const UNREVIEWED_LIMIT: Risk = 'low';
+/**
+ * Risk a fresh change set may carry when the plan left no change set for the stack (its parameters were
+ * known only after an earlier stack's apply, as on a first rollout): new IAM roles and in-place changes
+ * pass, replacing or deleting anything stateful never does without a reviewed plan.
+ */
+const UNREVIEWED_LIMIT: Risk = 'medium';
 const HEALTH_CHECK_OUTPUT = 'HealthCheckId';
 
 interface RunState {

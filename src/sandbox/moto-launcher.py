@@ -10,7 +10,20 @@
    through a change set, Outputs came back empty). Real CloudFormation updates such a resource in
    place and keeps its physical id, so when moto has no update for a type we keep the resource as it
    was.
-3. moto does not know ``Fn::Cidr`` (a template using it fails with an internal error); we compute it
+3. Types moto does not emulate (AWS::EKS::Cluster, AWS::RDS::DBCluster, …) were skipped, so a
+   ``Ref``/``Fn::GetAtt`` to one failed the whole stack ("GetAtt references undefined resource").
+   They now get a stand-in: a physical id and placeholder attribute values (``<id>-<attribute>``,
+   ARNs shaped as ARNs), enough for outputs and the stacks that read them. Nothing is really created.
+4. An Aurora ``AWS::RDS::DBInstance`` takes its engine version from its cluster, so templates
+   leave EngineVersion out; moto has no default for the aurora engines and failed with an
+   internal error. We give it one.
+5. An ``AWS::EC2::VPCPeeringConnection`` with ``PeerRegion`` (the spoke-to-hub peering) looked for
+   the peer VPC in its own region and failed; we look in the peer's region (and account).
+6. An ``AWS::EC2::SecurityGroup`` ingress rule for all protocols (``IpProtocol: -1``) needs no
+   ports in CloudFormation; moto required FromPort and failed with an internal error. We fill in -1.
+7. DescribeStacks showed list parameters (``List<AWS::EC2::Subnet::Id>``, ``CommaDelimitedList``)
+   as a Python list (``['subnet-a', 'subnet-b']``); CloudFormation shows ``subnet-a,subnet-b``.
+8. moto does not know ``Fn::Cidr`` (a template using it fails with an internal error); we compute it
    as CloudFormation does (``count`` blocks with ``cidrBits`` host bits, carved from the start of
    the block).
 
@@ -21,6 +34,9 @@ import sys
 
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
+from moto.ec2.models import vpc_peering_connections as pcx_models
+from moto.ec2.models import security_groups as sg_models
+from moto.rds import models as rds_models
 from moto.server import main
 
 _original_execute = cfn_models.CloudFormationBackend.execute_change_set
@@ -35,6 +51,99 @@ def _parse_and_update_resource(logical_id, resource_json, resources_map, account
         # No emulated update for this type: an in-place update keeps the resource (and its id).
         return resources_map._parsed_resources.get(logical_id)
     return updated
+
+
+class _StandInResource:
+    """A resource of a type moto cannot emulate: an id and placeholder attributes, nothing behind them."""
+
+    def __init__(self, name, resource_type, account_id, region_name):
+        self.name = name
+        self.resource_type = resource_type
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @property
+    def physical_resource_id(self):
+        return self.name
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return True
+
+    def get_cfn_attribute(self, attribute_name):
+        # Shaped like the real values, so templates that take them apart (Select/Split) still work.
+        attr = attribute_name.lower()
+        host = f"{self.name.lower()}.stand-in.invalid"
+        if attr.endswith("arn"):
+            service, kind = self.resource_type.split("::")[1:3]
+            return f"arn:aws:{service.lower()}:{self.region_name}:{self.account_id}:{kind.lower()}/{self.name}"
+        if attr.endswith("url"):
+            return f"https://{host}/id/{self.name}"
+        if attr == "endpoint":
+            return f"https://{host}"
+        if attr.endswith("address"):
+            return host
+        if attr.endswith("port"):
+            return "5432" if "::RDS::" in self.resource_type else "443"
+        if attr == "certificateauthoritydata":
+            return "c3RhbmQtaW4="
+        return f"{self.name}-{attr.replace('.', '-')}"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json.get("Properties") or {}
+        # Ref of most named types is the name the template gave (an EKS cluster's Name, a DB identifier).
+        for key in ("Name", "ClusterName", "DBClusterIdentifier", "DBInstanceIdentifier"):
+            if isinstance(props.get(key), str) and props[key]:
+                resource_name = props[key]
+                break
+        resource_type = cloudformation_json.get("Type") or kwargs.get("ResourceType") or "AWS::Unknown::Resource"
+        return cls(resource_name, resource_type, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    def delete(self, account_id, region_name):
+        pass
+
+
+_original_resource_class = cfn_parsing.resource_class_from_type
+
+
+def _resource_class_from_type(resource_type):
+    cls = _original_resource_class(resource_type)
+    if cls is None and resource_type not in cfn_parsing.NULL_MODELS and resource_type.startswith("AWS::"):
+        return _StandInResource
+    return cls
+
+
+def _create_peering(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    from moto.ec2.models import ec2_backends
+
+    props = cloudformation_json["Properties"]
+    vpc = ec2_backends[account_id][region_name].get_vpc(props["VpcId"])
+    peer_account = props.get("PeerOwnerId") or account_id
+    peer_region = props.get("PeerRegion") or region_name
+    peer_vpc = ec2_backends[peer_account][peer_region].get_vpc(props["PeerVpcId"])
+    return ec2_backends[account_id][region_name].create_vpc_peering_connection(vpc, peer_vpc)
+
+
+_original_create_sg = sg_models.SecurityGroup.create_from_cloudformation_json.__func__
+
+
+def _create_security_group(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    props = cloudformation_json.get("Properties") or {}
+    rules = props.get("SecurityGroupIngress")
+    if rules:
+        props["SecurityGroupIngress"] = [
+            {"FromPort": -1, "ToPort": -1, **rule} if "FromPort" not in rule else rule for rule in rules
+        ]
+    return _original_create_sg(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
 
 
 _original_clean_json = cfn_parsing.clean_json
@@ -69,10 +178,31 @@ def _execute_change_set(self, change_set_name, stack_name=None):
     stack.output_map = stack._create_output_map()
 
 
+def _parameter_list(self):
+    return [
+        {
+            "ParameterKey": p["ParameterKey"],
+            "ParameterValue": ",".join(str(v) for v in p["ParameterValue"])
+            if isinstance(p["ParameterValue"], list)
+            else p["ParameterValue"],
+        }
+        for p in _original_parameter_list.fget(self)
+    ]
+
+
+_original_parameter_list = cfn_models.Stack.parameter_list
+
+
 # ResourceMap.update looks the function up in its module at call time, so rebinding it there is enough.
 cfn_parsing.parse_and_update_resource = _parse_and_update_resource
 cfn_parsing.clean_json = _clean_json
+cfn_parsing.resource_class_from_type = _resource_class_from_type
+pcx_models.VPCPeeringConnection.create_from_cloudformation_json = classmethod(_create_peering)
+sg_models.SecurityGroup.create_from_cloudformation_json = classmethod(_create_security_group)
+rds_models.DBInstance.default_engine_versions.setdefault("aurora-postgresql", "16.6")
+rds_models.DBInstance.default_engine_versions.setdefault("aurora-mysql", "8.0.mysql_aurora.3.08.0")
 cfn_models.CloudFormationBackend.execute_change_set = _execute_change_set
+cfn_models.Stack.parameter_list = property(_parameter_list)
 
 if __name__ == "__main__":
     main(sys.argv[1:])

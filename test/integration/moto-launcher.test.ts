@@ -110,3 +110,39 @@ Outputs:
   );
   expect(outputs).toEqual({ Eleventh: '10.1.10.0/24', TwoBlocks: '10.1.0.0/20,10.1.16.0/20' });
 });
+
+test('list parameters read back as CloudFormation shows them, and types moto lacks still give outputs', async () => {
+  const body = `
+Parameters:
+  SubnetIds: { Type: CommaDelimitedList }
+  ClusterName: { Type: String }
+Resources:
+  Cluster:
+    Type: AWS::EKS::Cluster
+    Properties: { Name: !Ref ClusterName, RoleArn: arn:aws:iam::123456789012:role/x, ResourcesVpcConfig: { SubnetIds: !Ref SubnetIds } }
+Outputs:
+  Name: { Value: !Ref Cluster }
+  Endpoint: { Value: !GetAtt Cluster.Endpoint }
+  Issuer: { Value: !Select [1, !Split ["//", !GetAtt Cluster.OpenIdConnectIssuerUrl]] }
+`;
+  await cfn.send(
+    new CreateChangeSetCommand({
+      StackName: 'list-test',
+      ChangeSetName: 'cs',
+      ChangeSetType: 'CREATE',
+      TemplateBody: body,
+      Parameters: [
+        { ParameterKey: 'SubnetIds', ParameterValue: 'subnet-a,subnet-b' },
+        { ParameterKey: 'ClusterName', ParameterValue: 'demo-us-east-2' },
+      ],
+    }),
+  );
+  await cfn.send(new ExecuteChangeSetCommand({ StackName: 'list-test', ChangeSetName: 'cs' }));
+  const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'list-test' }))).Stacks![0]!;
+  expect(stack.StackStatus).toBe('CREATE_COMPLETE');
+  expect(stack.Parameters).toContainEqual({ ParameterKey: 'SubnetIds', ParameterValue: 'subnet-a,subnet-b' });
+  const outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  expect(outputs.Name).toBe('demo-us-east-2');
+  expect(outputs.Endpoint).toMatch(/^https:\/\//);
+  expect(outputs.Issuer).toBe('demo-us-east-2.stand-in.invalid/id/demo-us-east-2');
+});
