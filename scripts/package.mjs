@@ -1,7 +1,15 @@
 // Builds each action into actions/<name>/dist/index.js with ncc (minified, deterministic), plus
 // dist/package.json marking the bundle as ESM. CI rebuilds and diffs the result against the commit.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -29,5 +37,13 @@ for (const action of actions) {
     { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
+  // @aws-cdk/aws-service-spec reads its CloudFormation spec database from disk next to the code that
+  // loads it: in a bundle, next to dist/index.js (see src/plan/spec-location.ts).
+  if (readFileSync(join(out, 'index.js'), 'utf8').includes('db.json.gz')) {
+    copyFileSync(
+      join(root, 'node_modules', '@aws-cdk', 'aws-service-spec', 'db.json.gz'),
+      join(out, 'db.json.gz'),
+    );
+  }
   process.stdout.write(`built actions/${action}/dist\n`);
 }

@@ -1,88 +1,182 @@
 import * as core from '@actions/core';
+import { resolve } from 'node:path';
+import { runApply } from '../../../src/apply/apply-engine.js';
 import { AwsClientFactory } from '../../../src/aws/client-factory.js';
-import { CredentialsError, resolveCredentials } from '../../../src/aws/oidc-credentials.js';
+import { resolveCredentials } from '../../../src/aws/oidc-credentials.js';
+import { findMergedPullRequest } from '../../../src/github/associated-pull.js';
+import { createOctokit } from '../../../src/github/octokit.js';
 import { readRunnerContext } from '../../../src/github/runner-context.js';
+import { selectRegions } from '../../../src/gitops/select-regions.js';
+import { loadValidatedGitops } from '../../../src/gitops/validate-gitops.js';
+import { renderApplyMarkdown } from '../../../src/report/apply-markdown.js';
+import { writeReportFile } from '../../../src/report/write-report.js';
 import { errorMessage } from '../../../src/util/errors.js';
 import {
   parseAccountIdsInput,
   parseBooleanInput,
+  parseEnumInput,
+  parseHostPortInput,
+  parseIntegerInput,
   parseRegionInput,
   parseRoleInput,
   type RegionSelection,
 } from '../../../src/util/inputs.js';
 import { ActionsLogger } from '../../../src/util/logger.js';
+import { parseResolveOverrides, type ResolveOverride } from '../../../src/verify/resolve-overrides.js';
+import { clusterStepFor } from '../../../src/apply/cluster-step.js';
 
 export const INPUTS = {
   region: 'region',
   roleToAssume: 'role-to-assume',
   allowedAccountIds: 'allowed-account-ids',
   gitopsDir: 'gitops-dir',
-  baseRef: 'base-ref',
+  dryRun: 'dry-run',
+  dns: 'dns',
+  cluster: 'cluster',
+  allowDestructive: 'allow-destructive',
+  timeoutMinutes: 'timeout-minutes',
   githubToken: 'github-token',
-  comment: 'comment',
+  fluxCli: 'flux-cli',
+  caFile: 'ca-file',
+  resolve: 'resolve',
+  nameserver: 'nameserver',
 } as const;
 
 export const OUTPUTS = {
-  hasChanges: 'has-changes',
-  regions: 'regions',
-  risk: 'risk',
+  status: 'status',
+  applied: 'applied',
+  stackOutputs: 'stack-outputs',
   reportFile: 'report-file',
-  markdownFile: 'markdown-file',
 } as const;
 
-export interface PlanInputs {
+export interface ApplyInputs {
   region: RegionSelection;
   roleToAssume?: string;
   allowedAccountIds: string[];
   gitopsDir: string;
-  baseRef?: string;
+  dryRun: boolean;
+  dns: 'promote' | 'hold' | 'remove';
+  cluster: 'eks' | 'kubeconfig' | 'skip';
+  allowDestructive: boolean;
+  timeoutMinutes: number;
   githubToken?: string;
-  comment: boolean;
+  fluxCli: string;
+  caFile?: string;
+  resolve: ResolveOverride[];
+  nameserver?: { host: string; port: number };
 }
 
 /** Read and validate the inputs into a typed object; throws InputError naming the input. */
-export function readInputs(get: (name: string) => string = (n) => core.getInput(n)): PlanInputs {
+export function readInputs(get: (name: string) => string = (n) => core.getInput(n)): ApplyInputs {
   return {
     region: parseRegionInput(INPUTS.region, get(INPUTS.region), 'changed'),
     roleToAssume: parseRoleInput(INPUTS.roleToAssume, get(INPUTS.roleToAssume)),
     allowedAccountIds: parseAccountIdsInput(INPUTS.allowedAccountIds, get(INPUTS.allowedAccountIds)),
     gitopsDir: get(INPUTS.gitopsDir).trim() || 'gitops',
-    baseRef: get(INPUTS.baseRef).trim() || undefined,
+    dryRun: parseBooleanInput(INPUTS.dryRun, get(INPUTS.dryRun), false),
+    dns: parseEnumInput(INPUTS.dns, get(INPUTS.dns), ['promote', 'hold', 'remove'] as const, 'promote'),
+    cluster: parseEnumInput(
+      INPUTS.cluster,
+      get(INPUTS.cluster),
+      ['eks', 'kubeconfig', 'skip'] as const,
+      'eks',
+    ),
+    allowDestructive: parseBooleanInput(INPUTS.allowDestructive, get(INPUTS.allowDestructive), false),
+    timeoutMinutes: parseIntegerInput(INPUTS.timeoutMinutes, get(INPUTS.timeoutMinutes), 60, 1, 360),
     githubToken: get(INPUTS.githubToken).trim() || undefined,
-    comment: parseBooleanInput(INPUTS.comment, get(INPUTS.comment), true),
+    fluxCli: get(INPUTS.fluxCli).trim() || 'flux',
+    caFile: get(INPUTS.caFile).trim() || undefined,
+    resolve: parseResolveOverrides(get(INPUTS.resolve), INPUTS.resolve),
+    nameserver: parseHostPortInput(INPUTS.nameserver, get(INPUTS.nameserver), 53),
   };
 }
 
-/** The action: inputs → plan engine → outputs. */
+/** The action: inputs → apply engine (waves, reviewed change sets, cluster, verify, DNS) → outputs. */
 export async function run(): Promise<void> {
   const logger = new ActionsLogger();
+  let reportDir = process.env.RUNNER_TEMP ?? '/tmp';
   try {
     const inputs = readInputs();
     if (inputs.githubToken) logger.setSecret(inputs.githubToken);
     const ctx = readRunnerContext();
-    let aws: AwsClientFactory | undefined;
-    try {
-      const creds = await resolveCredentials({
-        roleToAssume: inputs.roleToAssume,
-        region: process.env.AWS_REGION ?? 'us-east-1',
-        actionName: 'apply-region',
-        runId: ctx.runId,
-        allowedAccountIds: inputs.allowedAccountIds,
-        logger,
-      });
-      aws = new AwsClientFactory({ credentials: creds.provider });
-    } catch (err) {
-      if (err instanceof CredentialsError && err.reason === 'fork-pull-request') {
-        logger.warn(`${err.message}`);
-      } else {
-        throw err;
+    reportDir = ctx.tempDir;
+    const config = await loadValidatedGitops(resolve(ctx.workspace, inputs.gitopsDir));
+    const choice = await selectRegions(config, inputs.region, {
+      input: INPUTS.region,
+      repoDir: ctx.workspace,
+      base: ctx.push?.before,
+      head: ctx.push?.after ?? ctx.sha,
+    });
+    logger.info(`regions: ${choice.regions.join(', ') || 'none'} (${choice.why})`);
+    const creds = await resolveCredentials({
+      roleToAssume: inputs.roleToAssume,
+      region: config.platform.hubRegion,
+      actionName: 'apply-region',
+      runId: ctx.runId,
+      allowedAccountIds: inputs.allowedAccountIds,
+      logger,
+    });
+    const aws = new AwsClientFactory({ credentials: creds.provider });
+    let reviewed: { prNumber: number; headSha: string } | undefined;
+    if (ctx.repository && ctx.sha) {
+      try {
+        const pr = await findMergedPullRequest(createOctokit(inputs.githubToken, ctx.apiUrl), {
+          ...ctx.repository,
+          sha: ctx.sha,
+        });
+        if (pr) {
+          reviewed = { prNumber: pr.number, headSha: pr.headSha };
+          logger.info(`reviewed plan: pull request #${pr.number} at ${pr.headSha.slice(0, 12)}`);
+        } else {
+          logger.info(
+            `no pull request was merged as ${ctx.sha.slice(0, 12)}: every change set is created fresh and held to low risk`,
+          );
+        }
+      } catch (err) {
+        logger.warn(`${errorMessage(err)}: every change set is created fresh and held to low risk`);
       }
     }
-    core.setOutput(OUTPUTS.hasChanges, 'false');
-    core.setOutput(OUTPUTS.regions, '[]');
-    core.setOutput(OUTPUTS.risk, 'none');
-    logger.info(aws ? 'credentials ready' : 'offline plan');
+    const report = await runApply({
+      config,
+      gitopsDir: config.dir,
+      regions: choice.regions,
+      headSha: ctx.sha,
+      reviewed,
+      dryRun: inputs.dryRun,
+      dns: inputs.dns,
+      cluster: inputs.cluster,
+      allowDestructive: inputs.allowDestructive,
+      timeoutMinutes: inputs.timeoutMinutes,
+      verify: { caFile: inputs.caFile, resolve: inputs.resolve, nameserver: inputs.nameserver },
+      aws,
+      logger,
+      clusterStep: clusterStepFor(inputs.cluster, {
+        fluxCli: inputs.fluxCli,
+        kubeconfig: process.env.KUBECONFIG,
+      }),
+    });
+    const reportFile = writeReportFile(reportDir, 'apply-report.json', report);
+    await core.summary.addRaw(renderApplyMarkdown(report), true).write();
+    core.setOutput(OUTPUTS.status, report.status);
+    core.setOutput(
+      OUTPUTS.applied,
+      JSON.stringify(
+        report.applied.map((a) => ({
+          region: a.region,
+          stack: a.stackName,
+          changeSet: a.changeSet,
+          result: a.result,
+          durationMs: a.durationMs,
+        })),
+      ),
+    );
+    core.setOutput(OUTPUTS.stackOutputs, JSON.stringify(report.stackOutputs));
+    core.setOutput(OUTPUTS.reportFile, reportFile);
+    if (report.status === 'failed') {
+      core.setFailed(`apply-region failed: ${report.errors.join('; ') || 'see the log'}`);
+    }
   } catch (err) {
+    core.setOutput(OUTPUTS.status, 'failed');
     core.setFailed(`apply-region failed: ${errorMessage(err)}`);
   }
 }

@@ -1,7 +1,14 @@
 import * as core from '@actions/core';
+import { resolve } from 'node:path';
 import { AwsClientFactory } from '../../../src/aws/client-factory.js';
 import { CredentialsError, resolveCredentials } from '../../../src/aws/oidc-credentials.js';
-import { readRunnerContext } from '../../../src/github/runner-context.js';
+import { createOctokit } from '../../../src/github/octokit.js';
+import { readRunnerContext, runUrl } from '../../../src/github/runner-context.js';
+import { upsertStickyComment } from '../../../src/github/sticky-comment.js';
+import { runPlan } from '../../../src/plan/plan-engine.js';
+import { preparePlanBase } from '../../../src/plan/prepare-base.js';
+import { COMMENT_BUDGET, renderPlanMarkdown, SUMMARY_BUDGET } from '../../../src/report/plan-markdown.js';
+import { writeReportFile } from '../../../src/report/write-report.js';
 import { errorMessage } from '../../../src/util/errors.js';
 import {
   parseAccountIdsInput,
@@ -30,6 +37,8 @@ export const OUTPUTS = {
   markdownFile: 'markdown-file',
 } as const;
 
+export const COMMENT_MARKER = '<!-- coder-gitops:plan -->';
+
 export interface PlanInputs {
   region: RegionSelection;
   roleToAssume?: string;
@@ -53,18 +62,30 @@ export function readInputs(get: (name: string) => string = (n) => core.getInput(
   };
 }
 
-/** The action: inputs → plan engine → outputs. */
+/** The action: inputs → plan engine → sticky comment, summary, outputs. */
 export async function run(): Promise<void> {
   const logger = new ActionsLogger();
   try {
     const inputs = readInputs();
     if (inputs.githubToken) logger.setSecret(inputs.githubToken);
     const ctx = readRunnerContext();
+    const gitopsDir = resolve(ctx.workspace, inputs.gitopsDir);
+    const headSha = ctx.pullRequest?.headSha || ctx.sha;
+    const baseRef = inputs.baseRef || ctx.pullRequest?.baseSha || 'HEAD^';
+    const base = await preparePlanBase({
+      repoDir: ctx.workspace,
+      gitopsDir,
+      baseRef,
+      headRef: headSha || 'HEAD',
+      tmpDir: ctx.tempDir,
+    });
+
     let aws: AwsClientFactory | undefined;
+    let offlineReason: string | undefined;
     try {
       const creds = await resolveCredentials({
         roleToAssume: inputs.roleToAssume,
-        region: process.env.AWS_REGION ?? 'us-east-1',
+        region: process.env.AWS_REGION || 'us-east-1',
         actionName: 'plan-region',
         runId: ctx.runId,
         allowedAccountIds: inputs.allowedAccountIds,
@@ -73,15 +94,77 @@ export async function run(): Promise<void> {
       aws = new AwsClientFactory({ credentials: creds.provider });
     } catch (err) {
       if (err instanceof CredentialsError && err.reason === 'fork-pull-request') {
-        logger.warn(`${err.message}`);
+        offlineReason = 'pull request from a fork: GitHub gives it no OIDC token, so no AWS credentials';
+      } else if (
+        !inputs.roleToAssume &&
+        !(err instanceof CredentialsError && err.reason === 'account-not-allowed')
+      ) {
+        offlineReason = `no role-to-assume and no ambient AWS credentials (${errorMessage(err)})`;
       } else {
         throw err;
       }
+      logger.warn(`offline plan: ${offlineReason}`);
     }
-    core.setOutput(OUTPUTS.hasChanges, 'false');
-    core.setOutput(OUTPUTS.regions, '[]');
-    core.setOutput(OUTPUTS.risk, 'none');
-    logger.info(aws ? 'credentials ready' : 'offline plan');
+
+    const report = await runPlan({
+      gitopsDir,
+      baseDir: base.baseDir,
+      regions: inputs.region.kind === 'list' ? inputs.region.regions : inputs.region.kind,
+      changedFiles: base.changedFiles,
+      gitopsPath: base.gitopsPath,
+      headSha,
+      baseRef,
+      aws,
+      offlineReason,
+      logger,
+    });
+
+    const url = runUrl(ctx);
+    const full = renderPlanMarkdown(report, { budget: SUMMARY_BUDGET, marker: COMMENT_MARKER, runUrl: url });
+    const markdownFile = writeReportFile(ctx.tempDir, 'plan.md', full.markdown);
+    const reportFile = writeReportFile(ctx.tempDir, 'plan-report.json', report);
+    await core.summary.addRaw(full.markdown, true).write();
+
+    if (inputs.comment && ctx.pullRequest && ctx.repository) {
+      const comment = renderPlanMarkdown(report, {
+        budget: COMMENT_BUDGET,
+        marker: COMMENT_MARKER,
+        runUrl: url,
+      });
+      if (comment.truncated)
+        logger.info(`the comment left out ${comment.omitted.length} parts: they are in the job summary`);
+      try {
+        const posted = await upsertStickyComment(createOctokit(inputs.githubToken, ctx.apiUrl), {
+          ...ctx.repository,
+          issueNumber: ctx.pullRequest.number,
+          marker: COMMENT_MARKER,
+          body: comment.markdown,
+          logger,
+        });
+        if (posted.action === 'refused') {
+          logger.warn(
+            `the plan comment was refused (${posted.reason ?? 'read-only token'}): the plan is in the job summary`,
+          );
+        } else {
+          logger.info(`plan comment ${posted.action}${posted.url ? `: ${posted.url}` : ''}`);
+        }
+      } catch (err) {
+        logger.warn(`could not post the plan comment (${errorMessage(err)}): the plan is in the job summary`);
+      }
+    }
+
+    core.setOutput(OUTPUTS.hasChanges, String(report.hasChanges));
+    core.setOutput(OUTPUTS.regions, JSON.stringify(report.regions.map((r) => r.region)));
+    core.setOutput(OUTPUTS.risk, report.risk);
+    core.setOutput(OUTPUTS.reportFile, reportFile);
+    core.setOutput(OUTPUTS.markdownFile, markdownFile);
+    for (const e of report.errors)
+      logger.error(e.message, { file: e.file, line: e.line, title: 'coder-gitops plan' });
+    if (report.errors.length) {
+      core.setFailed(
+        `plan-region failed: ${report.errors.length} configuration or template problem(s); the first: ${report.errors[0]!.message}`,
+      );
+    }
   } catch (err) {
     core.setFailed(`plan-region failed: ${errorMessage(err)}`);
   }

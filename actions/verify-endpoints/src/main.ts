@@ -1,87 +1,174 @@
 import * as core from '@actions/core';
 import { AwsClientFactory } from '../../../src/aws/client-factory.js';
-import { CredentialsError, resolveCredentials } from '../../../src/aws/oidc-credentials.js';
+import { resolveCredentials } from '../../../src/aws/oidc-credentials.js';
+import { syncIncidents } from '../../../src/github/incident-issues.js';
+import { createOctokit } from '../../../src/github/octokit.js';
 import { readRunnerContext } from '../../../src/github/runner-context.js';
-import { errorMessage } from '../../../src/util/errors.js';
+import { loadGitops } from '../../../src/gitops/load-gitops.js';
+import { renderVerifyMarkdown } from '../../../src/report/verify-markdown.js';
+import { writeReportFile } from '../../../src/report/write-report.js';
+import { errorMessage, InputError } from '../../../src/util/errors.js';
 import {
   parseAccountIdsInput,
   parseBooleanInput,
+  parseHostPortInput,
+  parseIntegerInput,
+  parseListInput,
   parseRegionInput,
   parseRoleInput,
   type RegionSelection,
 } from '../../../src/util/inputs.js';
 import { ActionsLogger } from '../../../src/util/logger.js';
+import { CHECK_NAMES, failingResults, type CheckName } from '../../../src/verify/check-result.js';
+import { runVerify } from '../../../src/verify/verify-engine.js';
+import { parseResolveOverrides, type ResolveOverride } from '../../../src/verify/resolve-overrides.js';
+import { resolve } from 'node:path';
 
 export const INPUTS = {
   region: 'region',
+  gitopsDir: 'gitops-dir',
   roleToAssume: 'role-to-assume',
   allowedAccountIds: 'allowed-account-ids',
-  gitopsDir: 'gitops-dir',
-  baseRef: 'base-ref',
+  checks: 'checks',
+  resolve: 'resolve',
+  caFile: 'ca-file',
+  nameserver: 'nameserver',
+  attempts: 'attempts',
+  incidentIssue: 'incident-issue',
   githubToken: 'github-token',
-  comment: 'comment',
 } as const;
 
-export const OUTPUTS = {
-  hasChanges: 'has-changes',
-  regions: 'regions',
-  risk: 'risk',
-  reportFile: 'report-file',
-  markdownFile: 'markdown-file',
-} as const;
+export const OUTPUTS = { status: 'status', failing: 'failing', reportFile: 'report-file' } as const;
 
-export interface PlanInputs {
+export interface VerifyInputs {
   region: RegionSelection;
+  gitopsDir: string;
   roleToAssume?: string;
   allowedAccountIds: string[];
-  gitopsDir: string;
-  baseRef?: string;
+  checks: CheckName[];
+  resolve: ResolveOverride[];
+  caFile?: string;
+  nameserver?: { host: string; port: number };
+  attempts: number;
+  incidentIssue: boolean;
   githubToken?: string;
-  comment: boolean;
 }
 
 /** Read and validate the inputs into a typed object; throws InputError naming the input. */
-export function readInputs(get: (name: string) => string = (n) => core.getInput(n)): PlanInputs {
+export function readInputs(get: (name: string) => string = (n) => core.getInput(n)): VerifyInputs {
+  const region = parseRegionInput(INPUTS.region, get(INPUTS.region), 'all');
+  if (region.kind === 'changed')
+    throw new InputError(INPUTS.region, "'changed' is not allowed here: use all or region names");
+  const checks = parseListInput(get(INPUTS.checks));
+  for (const c of checks) {
+    if (!(CHECK_NAMES as readonly string[]).includes(c)) {
+      throw new InputError(
+        INPUTS.checks,
+        `'${c}' is not a check: use a comma list of ${CHECK_NAMES.join(', ')}`,
+      );
+    }
+  }
   return {
-    region: parseRegionInput(INPUTS.region, get(INPUTS.region), 'changed'),
+    region,
+    gitopsDir: get(INPUTS.gitopsDir).trim() || 'gitops',
     roleToAssume: parseRoleInput(INPUTS.roleToAssume, get(INPUTS.roleToAssume)),
     allowedAccountIds: parseAccountIdsInput(INPUTS.allowedAccountIds, get(INPUTS.allowedAccountIds)),
-    gitopsDir: get(INPUTS.gitopsDir).trim() || 'gitops',
-    baseRef: get(INPUTS.baseRef).trim() || undefined,
+    checks: checks.length ? (checks as CheckName[]) : [...CHECK_NAMES],
+    resolve: parseResolveOverrides(get(INPUTS.resolve), INPUTS.resolve),
+    caFile: get(INPUTS.caFile).trim() || undefined,
+    nameserver: parseHostPortInput(INPUTS.nameserver, get(INPUTS.nameserver), 53),
+    attempts: parseIntegerInput(INPUTS.attempts, get(INPUTS.attempts), 3, 1, 10),
+    incidentIssue: parseBooleanInput(INPUTS.incidentIssue, get(INPUTS.incidentIssue), false),
     githubToken: get(INPUTS.githubToken).trim() || undefined,
-    comment: parseBooleanInput(INPUTS.comment, get(INPUTS.comment), true),
   };
 }
 
-/** The action: inputs → plan engine → outputs. */
+/** The action: inputs → verify engine → outputs, summary, incidents. */
 export async function run(): Promise<void> {
   const logger = new ActionsLogger();
   try {
     const inputs = readInputs();
     if (inputs.githubToken) logger.setSecret(inputs.githubToken);
     const ctx = readRunnerContext();
+    const config = await loadGitops(resolve(ctx.workspace, inputs.gitopsDir));
+    const known = config.regions.map((r) => r.name);
+    if (inputs.region.kind === 'list') {
+      const unknown = inputs.region.regions.filter((r) => !known.includes(r));
+      if (unknown.length) {
+        throw new InputError(
+          INPUTS.region,
+          `${unknown.join(', ')} not in ${inputs.gitopsDir}/regions (known: ${known.join(', ')})`,
+        );
+      }
+    }
+    const regions =
+      inputs.region.kind === 'list'
+        ? inputs.region.regions
+        : config.regions.filter((r) => r.enabled).map((r) => r.name);
     let aws: AwsClientFactory | undefined;
-    try {
+    if (inputs.roleToAssume) {
       const creds = await resolveCredentials({
         roleToAssume: inputs.roleToAssume,
-        region: process.env.AWS_REGION ?? 'us-east-1',
+        region: config.platform.hubRegion,
         actionName: 'verify-endpoints',
         runId: ctx.runId,
         allowedAccountIds: inputs.allowedAccountIds,
         logger,
       });
       aws = new AwsClientFactory({ credentials: creds.provider });
-    } catch (err) {
-      if (err instanceof CredentialsError && err.reason === 'fork-pull-request') {
-        logger.warn(`${err.message}`);
-      } else {
-        throw err;
+    } else {
+      logger.info('no role-to-assume: the AWS-side checks (health, Aurora, TestDNSAnswer) are not run');
+    }
+    const report = await runVerify({
+      config,
+      regions,
+      checks: inputs.checks,
+      resolve: inputs.resolve,
+      caFile: inputs.caFile,
+      nameserver: inputs.nameserver,
+      attempts: inputs.attempts,
+      aws,
+      logger,
+    });
+    const failing = failingResults(report.results);
+    let incidents: Awaited<ReturnType<typeof syncIncidents>> | undefined;
+    if (inputs.incidentIssue) {
+      if (!ctx.repository)
+        throw new InputError(
+          INPUTS.incidentIssue,
+          'GITHUB_REPOSITORY is not set: incident issues need a repository',
+        );
+      try {
+        incidents = await syncIncidents(
+          createOctokit(inputs.githubToken, ctx.apiUrl),
+          ctx.repository,
+          report,
+          new Date(),
+        );
+        logger.info(
+          `incident issues: opened ${incidents.opened.length}, updated ${incidents.updated.length}, closed ${incidents.closed.length}`,
+        );
+      } catch (err) {
+        logger.warn(`could not update incident issues: ${errorMessage(err)}`);
       }
     }
-    core.setOutput(OUTPUTS.hasChanges, 'false');
-    core.setOutput(OUTPUTS.regions, '[]');
-    core.setOutput(OUTPUTS.risk, 'none');
-    logger.info(aws ? 'credentials ready' : 'offline plan');
+    const reportFile = writeReportFile(ctx.tempDir, 'verify-report.json', { ...report, incidents });
+    await core.summary.addRaw(renderVerifyMarkdown(report), true).write();
+    core.setOutput(OUTPUTS.status, report.status);
+    core.setOutput(OUTPUTS.failing, JSON.stringify(failing));
+    core.setOutput(OUTPUTS.reportFile, reportFile);
+    if (report.status === 'fail') {
+      core.setFailed(
+        `verify-endpoints failed: ${failing
+          .filter((r) => r.status === 'fail')
+          .map((r) => `${r.check} ${r.target}: ${r.summary}`)
+          .join('; ')}`,
+      );
+    } else if (report.status === 'degraded') {
+      core.warning(
+        `verify-endpoints degraded: ${failing.map((r) => `${r.check} ${r.target}: ${r.summary}`).join('; ')}`,
+      );
+    }
   } catch (err) {
     core.setFailed(`verify-endpoints failed: ${errorMessage(err)}`);
   }

@@ -1,0 +1,49 @@
+import { ensureCluster, skippedClusterReport } from '../cluster/ensure-cluster.js';
+import type { ClusterStep } from './apply-engine.js';
+
+export interface ClusterStepSettings {
+  /** Path of the flux CLI used to install Flux where it is missing. */
+  fluxCli?: string;
+  /** KUBECONFIG, for `cluster: kubeconfig`. */
+  kubeconfig?: string;
+  /** Secrets Manager id of Flux's Git credential. */
+  gitCredentialSecretId?: string;
+}
+
+/**
+ * The cluster step apply-region runs after a region's stacks: `eks` reaches the cluster with an EKS
+ * token from the deploy role (endpoint and CA from the eks stack's outputs), `kubeconfig` uses the
+ * given file; `skip` returns undefined (reported as not run).
+ */
+export function clusterStepFor(
+  mode: 'eks' | 'kubeconfig' | 'skip',
+  settings: ClusterStepSettings,
+): ClusterStep | undefined {
+  if (mode === 'skip') return undefined;
+  return async (input) => {
+    if (input.mode === 'kubeconfig' && !settings.kubeconfig) {
+      return skippedClusterReport('cluster: kubeconfig needs KUBECONFIG set to a kubeconfig file');
+    }
+    const eks = input.stackOutputs.eks ?? {};
+    return ensureCluster({
+      region: input.region,
+      gitopsDir: input.gitopsDir,
+      config: input.config,
+      access:
+        input.mode === 'kubeconfig'
+          ? { mode: 'kubeconfig', kubeconfigPath: settings.kubeconfig!, aws: input.aws }
+          : {
+              mode: 'eks',
+              clusterName: eks.ClusterName ?? input.clusterName,
+              endpoint: eks.ClusterEndpoint,
+              caData: eks.ClusterCertificateAuthority,
+              aws: input.aws,
+            },
+      clusterVars: input.clusterVars,
+      fluxCli: settings.fluxCli,
+      gitCredentialSecretId: settings.gitCredentialSecretId,
+      timeoutMs: input.timeoutMs,
+      logger: input.logger,
+    });
+  };
+}
