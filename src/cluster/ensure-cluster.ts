@@ -6,6 +6,7 @@ import { realSleep, withRetry } from '../util/retry.js';
 import { clusterVarsConfigMap, gitCredentialSecret, loadSyncObjects } from './cluster-manifests.js';
 import { detectFlux, fluxDrift, renderFluxInstall } from './flux-install.js';
 import { requestReconcile, waitForFlux } from './flux-wait.js';
+import { FluxWatch } from './flux-watch.js';
 import { connectCluster, type ClusterAccess } from './kube-access.js';
 import { describeRef, KubeApiError, type ApplyResult, type KubeObject } from './kube-client.js';
 
@@ -156,15 +157,22 @@ export async function ensureCluster(opts: EnsureClusterOptions): Promise<Cluster
     const wait = await log.group('Waiting for Flux', async () => {
       await requestReconcile(client, requestedAt);
       log.info(`reconcile requested at ${requestedAt}`);
-      return waitForFlux({
-        client,
-        requestedAt,
-        timeoutMs: Math.max(0, opts.timeoutMs - (now() - started)),
-        pollMs: opts.pollMs ?? 10_000,
-        logger: log,
-        sleep,
-        now,
-      });
+      const watch = new FluxWatch(client, log);
+      watch.start();
+      try {
+        return await waitForFlux({
+          client,
+          requestedAt,
+          timeoutMs: Math.max(0, opts.timeoutMs - (now() - started)),
+          pollMs: opts.pollMs ?? 10_000,
+          logger: log,
+          sleep,
+          now,
+          wake: () => watch.changed(),
+        });
+      } finally {
+        watch.stop();
+      }
     });
     report.notReady = wait.states
       .filter((s) => !s.ready)

@@ -150,7 +150,12 @@ export interface WaitForFluxOptions {
   logger: Logger;
   sleep: (ms: number) => Promise<void>;
   now: () => number;
+  /** Resolves when a watched object changes: the wait looks again then rather than at the next poll. */
+  wake?: () => Promise<void>;
 }
+
+/** Least time between two looks when woken by the watch (a burst of events is one look). */
+const WAKE_DEBOUNCE_MS = 1000;
 
 export interface WaitForFluxResult {
   ready: boolean;
@@ -159,8 +164,9 @@ export interface WaitForFluxResult {
 }
 
 /**
- * Poll the Flux objects until every one is Ready for the current generation and revision, logging each
- * change of state; on timeout the result lists what is not Ready and why. Transient API errors are
+ * Look at the Flux objects (at every poll, and whenever the watch reports a change) until every one is
+ * Ready for the current generation and revision, logging each change of state; on timeout the result
+ * lists what is not Ready and why. Transient API errors are
  * logged and retried at the next poll; access errors end the wait.
  */
 export async function waitForFlux(opts: WaitForFluxOptions): Promise<WaitForFluxResult> {
@@ -193,6 +199,10 @@ export async function waitForFlux(opts: WaitForFluxOptions): Promise<WaitForFlux
     }
     const left = deadline - opts.now();
     if (left <= 0) return { ready: false, states, polls };
-    await opts.sleep(Math.min(opts.pollMs, left));
+    const waitMs = Math.min(opts.pollMs, left);
+    const wake = opts.wake;
+    await (wake
+      ? Promise.race([opts.sleep(waitMs), wake().then(() => opts.sleep(Math.min(WAKE_DEBOUNCE_MS, waitMs)))])
+      : opts.sleep(waitMs));
   }
 }

@@ -3,6 +3,7 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  Watch,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { errorCode, errorMessage } from '../util/errors.js';
@@ -57,6 +58,10 @@ class WireObjectApi extends KubernetesObjectApi {
   protected override async getSerializationType(): Promise<string> {
     return 'WireKubernetesObject';
   }
+  /** The collection URL path of a kind (`/apis/<group>/<version>/namespaces/<ns>/<plural>`), by discovery. */
+  listPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
+    return this.specUriPath({ apiVersion, kind, metadata: { namespace } }, 'list');
+  }
   static forConfig(kc: KubeConfig): WireObjectApi {
     const api = kc.makeApiClient(WireObjectApi);
     api.setDefaultNamespace(kc);
@@ -108,19 +113,51 @@ export class KubeClient {
 
   /** Every object of a kind (in a namespace, or all); [] when the kind is not served (Flux not installed). */
   async list(apiVersion: string, kind: string, namespace?: string): Promise<KubeObject[]> {
+    return (await this.listWithVersion(apiVersion, kind, namespace)).items;
+  }
+
+  /** {@link list} plus the list's resourceVersion, where a watch starts from. */
+  async listWithVersion(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+  ): Promise<{ items: KubeObject[]; resourceVersion?: string }> {
     try {
       const res = (await this.call(`list ${kind}`, () => this.api.list(apiVersion, kind, namespace))) as {
         items?: unknown[];
+        metadata?: { resourceVersion?: string };
       };
-      return (res.items ?? []).map((i) => {
+      const items = (res.items ?? []).map((i) => {
         const o = toPlain(i);
         // LIST items carry no apiVersion/kind.
         return { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: o.kind ?? kind };
       });
+      return { items, resourceVersion: res.metadata?.resourceVersion };
     } catch (err) {
-      if (err instanceof KubeApiError && err.status === 404) return [];
+      if (err instanceof KubeApiError && err.status === 404) return { items: [] };
       throw err;
     }
+  }
+
+  /**
+   * Watch a kind from a resourceVersion: `onEvent` per event (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR),
+   * `onDone` once when the stream ends for any reason. Abort the returned controller to stop.
+   */
+  async watch(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    resourceVersion: string | undefined,
+    onEvent: (type: string, obj: KubeObject) => void,
+    onDone: (err: unknown) => void,
+  ): Promise<AbortController> {
+    const path = await this.call(`watch ${kind}`, () => this.api.listPath(apiVersion, kind, namespace));
+    return new Watch(this.kc).watch(
+      path,
+      { resourceVersion, allowWatchBookmarks: true },
+      (type, obj) => onEvent(type, obj as KubeObject),
+      onDone,
+    );
   }
 
   /**

@@ -33,6 +33,17 @@ export interface KubeStandInOptions {
   helmReleases?: StandInHelmRelease[];
   /** The revision the GitRepository reports once reconciled. */
   revision?: string;
+  /** End every watch connection after this many events (a watch that drops). */
+  dropWatchAfterEvents?: number;
+}
+
+interface Watcher {
+  kind: string;
+  group: string;
+  apiVersion: string;
+  namespace?: string;
+  res: ServerResponse;
+  sent: number;
 }
 
 export interface RecordedRequest {
@@ -117,6 +128,8 @@ export class KubeStandIn {
   private rv = 100;
   private polls = 0;
   private server?: Server;
+  private watchers: Watcher[] = [];
+  private watchListeners: (() => void)[] = [];
   private dir?: string;
   url = '';
   /** Base64 PEM of the server certificate (self-signed: it is its own CA). */
@@ -152,6 +165,8 @@ export class KubeStandIn {
   }
 
   async stop(): Promise<void> {
+    for (const w of this.watchers) w.res.end();
+    this.watchers = [];
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
@@ -174,6 +189,54 @@ export class KubeStandIn {
   /** Requests that wrote something (PATCH). */
   writes(): RecordedRequest[] {
     return this.requests.filter((r) => r.method === 'PATCH');
+  }
+
+  /** Watch requests made for a kind, in order (their query has the resourceVersion resumed from). */
+  watchRequests(kind: string): RecordedRequest[] {
+    const plural = this.resources().find((r) => r.kind === kind)?.plural ?? '';
+    return this.requests.filter((r) => r.query.watch === 'true' && r.path.endsWith(`/${plural}`));
+  }
+
+  /** Resolves once `count` watch requests have been made for a kind. */
+  async untilWatchRequests(kind: string, count: number): Promise<void> {
+    while (this.watchRequests(kind).length < count) {
+      await new Promise<void>((resolve) => this.watchListeners.push(resolve));
+    }
+  }
+
+  /** Change an object as a controller would (status, labels): a new resourceVersion and a watch event. */
+  modify(kind: string, name: string, namespace: string | undefined, change: (o: Obj) => void): Obj {
+    const o = this.get(kind, name, namespace);
+    if (!o) throw new Error(`stand-in: no ${kind} ${namespace ?? ''}/${name}`);
+    change(o);
+    this.touch(o);
+    return o;
+  }
+
+  /** Create an object directly, as a controller would. */
+  create(obj: Obj): Obj {
+    const r = this.resources().find((x) => x.kind === obj.kind) as Resource;
+    return this.put(this.key(r, obj.metadata.namespace, obj.metadata.name), obj);
+  }
+
+  private touch(o: Obj): void {
+    o.metadata.resourceVersion = String(++this.rv);
+    this.emit('MODIFIED', o);
+  }
+
+  private emit(type: string, o: Obj): void {
+    for (const w of [...this.watchers]) this.emitTo(w, o, type);
+  }
+
+  private emitTo(w: Watcher, o: Obj, type = 'MODIFIED'): void {
+    if (w.kind !== o.kind || o.apiVersion.split('/')[0] !== w.group) return;
+    if (w.namespace !== undefined && o.metadata.namespace !== w.namespace) return;
+    w.res.write(`${JSON.stringify({ type, object: { ...o, apiVersion: w.apiVersion } })}\n`);
+    w.sent++;
+    if (this.options.dropWatchAfterEvents !== undefined && w.sent >= this.options.dropWatchAfterEvents) {
+      this.watchers = this.watchers.filter((x) => x !== w);
+      w.res.end();
+    }
   }
 
   private seedFlux(version: string): void {
@@ -207,11 +270,13 @@ export class KubeStandIn {
   }
 
   private put(key: string, obj: Obj): Obj {
+    const type = this.store.has(key) ? 'MODIFIED' : 'ADDED';
     obj.metadata.resourceVersion = String(++this.rv);
     obj.metadata.generation = obj.metadata.generation ?? 1;
     obj.metadata.uid = obj.metadata.uid ?? `uid-${this.rv}`;
     obj.metadata.creationTimestamp = obj.metadata.creationTimestamp ?? '2026-01-01T00:00:00Z';
     this.store.set(key, obj);
+    this.emit(type, obj);
     return obj;
   }
 
@@ -271,7 +336,7 @@ export class KubeStandIn {
       return;
     }
     try {
-      this.route(rec, Buffer.concat(chunks).toString('utf8'), send, fail);
+      this.route(rec, Buffer.concat(chunks).toString('utf8'), send, fail, res);
     } catch (err) {
       fail(500, 'InternalError', String(err));
     }
@@ -282,6 +347,7 @@ export class KubeStandIn {
     body: string,
     send: (status: number, body: unknown) => void,
     fail: (status: number, reason: string, message: string) => void,
+    res: ServerResponse,
   ): void {
     const parts = rec.path.split('/').filter(Boolean);
     // Discovery.
@@ -338,6 +404,29 @@ export class KubeStandIn {
     const apiVersion = group ? `${group}/${version}` : version;
     if (!name) {
       if (rec.method !== 'GET') return fail(405, 'MethodNotAllowed', 'method not allowed');
+      if (rec.query.watch === 'true') {
+        rec.status = 200;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        const w: Watcher = {
+          kind: resource.kind,
+          group: apiVersion.split('/')[0] ?? '',
+          apiVersion,
+          namespace,
+          res,
+          sent: 0,
+        };
+        this.watchers.push(w);
+        res.on('close', () => (this.watchers = this.watchers.filter((x) => x !== w)));
+        const since = Number(rec.query.resourceVersion ?? 0);
+        for (const o of this.store.values()) {
+          if (this.watchers.includes(w) && Number(o.metadata.resourceVersion) > since) this.emitTo(w, o);
+        }
+        const listeners = this.watchListeners;
+        this.watchListeners = [];
+        for (const l of listeners) l();
+        return;
+      }
       if (resource.kind === 'Kustomization') this.fluxTick();
       const items = [...this.store.values()].filter(
         (o) =>
@@ -403,6 +492,12 @@ export class KubeStandIn {
     return this.put(key, next);
   }
 
+  private setStatus(o: Obj, status: Record<string, unknown>): void {
+    if (canonical(o.status) === canonical(status)) return;
+    o.status = status;
+    this.touch(o);
+  }
+
   /** One Flux step, taken on every poll once the sync objects exist and a reconcile was requested. */
   private fluxTick(): void {
     const repo = this.get('GitRepository', 'flux-system', 'flux-system');
@@ -419,18 +514,18 @@ export class KubeStandIn {
       reason: 'ReconciliationSucceeded',
       message,
     });
-    repo.status = {
+    this.setStatus(repo, {
       observedGeneration: repo.metadata.generation,
       lastHandledReconcileAt: repo.metadata.annotations?.['reconcile.fluxcd.io/requestedAt'],
       artifact: { revision },
       conditions: [ready(`stored artifact for revision '${revision}'`)],
-    };
-    sync.status = {
+    });
+    this.setStatus(sync, {
       observedGeneration: sync.metadata.generation,
       lastHandledReconcileAt: requestedAt,
       lastAppliedRevision: revision,
       conditions: [ready(`Applied revision: ${revision}`)],
-    };
+    });
     const releases = this.options.helmReleases ?? [];
     for (const hr of releases) {
       let obj = this.get('HelmRelease', hr.name, hr.namespace);
@@ -444,7 +539,7 @@ export class KubeStandIn {
         });
       }
       const done = !hr.stuck && this.polls >= hr.readyAfterPolls;
-      obj.status = {
+      this.setStatus(obj, {
         observedGeneration: obj.metadata.generation,
         conditions: [
           done
@@ -458,7 +553,7 @@ export class KubeStandIn {
                   message: "Running 'install' action",
                 },
         ],
-      };
+      });
     }
     const stuck = releases.find((hr) => hr.stuck);
     const allReady = releases.every((hr) => !hr.stuck && this.polls >= hr.readyAfterPolls);
@@ -473,7 +568,7 @@ export class KubeStandIn {
           spec: { sourceRef: { kind: 'GitRepository', name: 'flux-system' }, path: `./gitops/${name}` },
         });
       }
-      k.status = {
+      this.setStatus(k, {
         observedGeneration: k.metadata.generation,
         ...(allReady ? { lastAppliedRevision: revision } : {}),
         conditions: [
@@ -493,7 +588,7 @@ export class KubeStandIn {
                   message: 'Reconciliation in progress',
                 },
         ],
-      };
+      });
     }
   }
 }
