@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsClientFactory } from '../../../src/aws/client-factory.js';
-import { makeClusterStep } from '../../../src/cluster/cluster-step.js';
+import { clusterStepFor } from '../../../src/apply/cluster-step.js';
 import { ensureCluster, type EnsureClusterOptions } from '../../../src/cluster/ensure-cluster.js';
 import { loadGitops } from '../../../src/gitops/load-gitops.js';
 import type { GitopsConfig } from '../../../src/gitops/types.js';
@@ -296,17 +296,11 @@ test('a cluster folder without the sync objects is a configuration error, before
   }
 });
 
-test("the apply engine's cluster step reaches the cluster through the eks stack's endpoint and CA outputs", async () => {
+test("apply-region's cluster step reaches the cluster through the eks stack's endpoint and CA outputs", async () => {
   const s = await standIn({ helmReleases: [{ namespace: 'coder', name: 'coder', readyAfterPolls: 1 }] });
-  let t = 0;
-  const step = makeClusterStep({
-    fluxCli: FLUX_CLI,
-    now: () => t,
-    sleep: async (ms) => {
-      t += ms;
-    },
-  });
-  const report = await step({
+  const step = clusterStepFor('eks', { fluxCli: FLUX_CLI });
+  // Real clock here: the watch wakes the wait as soon as Flux reports Ready.
+  const report = await step!({
     region: REGION,
     config,
     gitopsDir: GITOPS,
@@ -323,7 +317,7 @@ test("the apply engine's cluster step reaches the cluster through the eks stack'
     },
     aws,
     logger: new MemoryLogger(),
-    timeoutMs: 60_000,
+    timeoutMs: 50_000,
   });
   expect(report.reason).toBeUndefined();
   expect(report.status).toBe('ready');
