@@ -1,8 +1,9 @@
 import { RISK_LEVELS, type Risk } from '../aws/cloudformation/change-set-identity.js';
-import { STATEFUL_RESOURCE_TYPES } from '../aws/cloudformation/stack-policy.js';
+import { STATEFUL_TYPES } from '../plan/risk-rules.js';
 import type { ResourceChange, RiskFinding } from '../plan/plan-types.js';
 
-const STATEFUL = new Set<string>(STATEFUL_RESOURCE_TYPES);
+// The plan's own list, so apply and plan agree on what is stateful.
+const STATEFUL = STATEFUL_TYPES;
 const IDENTITY = /^AWS::IAM::/;
 
 function max(a: Risk, b: Risk): Risk {
