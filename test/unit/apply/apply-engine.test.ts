@@ -148,15 +148,12 @@ test('a change set made at apply time that replaces the database is refused when
     Description: formatChangeSetDescription({ hash: 'f'.repeat(32), risk: 'low', head: REVIEWED }),
   });
   const fresh = changeSetName(MERGE, STACK).replace(/^cg-/, 'ca-');
-  cfnMock
-    .on(DescribeChangeSetCommand, { ChangeSetName: fresh })
-    .rejectsOnce(notFound())
-    .resolves({
-      ChangeSetName: fresh,
-      Status: 'CREATE_COMPLETE',
-      ExecutionStatus: 'AVAILABLE',
-      Changes: replaceCluster,
-    });
+  cfnMock.on(DescribeChangeSetCommand, { ChangeSetName: fresh }).rejectsOnce(notFound()).resolves({
+    ChangeSetName: fresh,
+    Status: 'CREATE_COMPLETE',
+    ExecutionStatus: 'AVAILABLE',
+    Changes: replaceCluster,
+  });
   cfnMock.on(CreateChangeSetCommand).resolves({ Id: `arn:${fresh}` });
 
   const report = await runApply(options());
