@@ -325,3 +325,13 @@ test("apply-region's cluster step reaches the cluster through the eks stack's en
   // No credential named: no Secret written.
   expect(s.get('Secret', 'flux-system', 'flux-system')).toBeUndefined();
 });
+
+test('a wait longer than an EKS token lives goes on with fresh tokens', async () => {
+  // Ready after 120 polls of 10 s: 20 minutes, longer than a token's 14.
+  const s = await standIn({ helmReleases: [{ namespace: 'coder', name: 'coder', readyAfterPolls: 120 }] });
+  const report = await ensureCluster(options(s, new MemoryLogger(), { timeoutMs: 30 * 60_000 }));
+  expect(report.status).toBe('ready');
+  const tokens = new Set(s.requests.map((r) => r.authorization));
+  expect(tokens.size).toBeGreaterThanOrEqual(2);
+  expect([...tokens].every((t) => t.startsWith('Bearer k8s-aws-v1.'))).toBe(true);
+});
