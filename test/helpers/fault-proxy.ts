@@ -32,6 +32,11 @@ export interface FaultRule {
   after?: number;
   /** Fire at most this many times. */
   times?: number;
+  /**
+   * Only on the SDK's first N attempts of a call (its `amz-sdk-request: attempt=K` header), so a client
+   * with more attempts always gets through: deterministic whatever the concurrency.
+   */
+  firstAttempts?: number;
   fault: FaultKind;
 }
 
@@ -221,9 +226,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   let server: Server;
   let port = opts.port ?? 0;
 
-  const pickFault = (shape: RequestShape): FaultKind | undefined => {
+  const pickFault = (shape: RequestShape, attempt: number): FaultKind | undefined => {
     for (const rule of proxy.rules) {
       if (!ruleMatches(rule, shape)) continue;
+      if (rule.firstAttempts !== undefined && attempt > rule.firstAttempts) continue;
       const counter = seen.get(rule) ?? { matched: 0, fired: 0 };
       seen.set(rule, counter);
       counter.matched++;
@@ -273,7 +279,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       const operation = `${shape.service}.${shape.operation}`;
       // moto's own control plane (reset, data.json) is not an AWS call.
       if ((req.url ?? '').startsWith('/moto-api')) return forward(req, res, body);
-      const fault = pickFault(shape);
+      const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
+      const fault = pickFault(shape, attempt);
       log.push({ operation, fault });
       if (fault === undefined) return forward(req, res, body);
       if (fault === 'drop') return void req.socket.destroy();

@@ -112,6 +112,22 @@ describe('fault proxy', () => {
     expect([err.name, err.$metadata?.httpStatusCode]).toEqual(['InternalFailure', 500]);
   });
 
+  test('firstAttempts faults only the first tries of each call, so a client with more attempts gets through', async () => {
+    const proxy = await proxyWith({
+      upstream: upstreamUrl,
+      rules: [{ firstAttempts: 2, fault: 'throttle' }],
+    });
+    await expect(clients(proxy, 3).cfn.send(new DescribeStacksCommand({}))).resolves.toBeDefined();
+    await expect(clients(proxy, 2).cfn.send(new DescribeStacksCommand({}))).rejects.toThrow('Rate exceeded');
+    expect(proxy.log.map((c) => c.fault ?? 'ok')).toEqual([
+      'throttle',
+      'throttle',
+      'ok',
+      'throttle',
+      'throttle',
+    ]);
+  });
+
   test('every Nth matching call fails, selected by X-Amz-Target or Action', async () => {
     const proxy = await proxyWith({
       upstream: upstreamUrl,

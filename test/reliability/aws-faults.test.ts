@@ -1,0 +1,216 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListChangeSetsCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
+import { AwsClientFactory } from '../../src/aws/client-factory.js';
+import { runApply, type ApplyOptions } from '../../src/apply/apply-engine.js';
+import { loadGitops } from '../../src/gitops/load-gitops.js';
+import type { GitopsConfig } from '../../src/gitops/types.js';
+import { runPlan } from '../../src/plan/plan-engine.js';
+import type { PlanReport } from '../../src/plan/plan-types.js';
+import { MemoryLogger } from '../../src/util/logger.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { startMoto, type MotoServer } from '../helpers/moto.js';
+import { REPO_ROOT } from '../helpers/run-action.js';
+
+// Throttling and 5xx on a share of AWS calls, injected by a proxy in front of moto: every run must end
+// with the same result as a clean run (retried) or a clear failure, and nothing may be created twice.
+// Faults hit the first attempts of calls (deterministic under concurrency); a seeded share would make the
+// outcome depend on which concurrent call draws which number.
+
+const GITOPS = join(REPO_ROOT, 'gitops');
+const APPLY_GITOPS = join(REPO_ROOT, 'test', 'fixtures', 'apply-gitops', 'gitops');
+const HEAD = 'fa017000000000000000000000000000000000aa';
+
+let moto: MotoServer;
+let proxy: FaultProxy;
+let tmp: string;
+beforeAll(async () => {
+  moto = await startMoto();
+  proxy = await startFaultProxy({ upstream: moto.endpoint, seed: 42 });
+  process.env.AWS_ENDPOINT_URL = proxy.endpoint;
+  tmp = await mkdtemp(join(tmpdir(), 'reliability-aws-'));
+}, 60_000);
+afterAll(async () => {
+  await proxy?.close();
+  await moto?.stop();
+  await rm(tmp, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  await moto.reset();
+  proxy.rules = [];
+  proxy.resetCounts();
+});
+
+async function enabledRegions(): Promise<string[]> {
+  return (await loadGitops(GITOPS)).regions.filter((r) => r.enabled).map((r) => r.name);
+}
+
+function plan(regions: string[], aws = new AwsClientFactory()): Promise<PlanReport> {
+  return runPlan({
+    gitopsDir: GITOPS,
+    regions,
+    account: 'never',
+    headSha: HEAD,
+    baseRef: 'main',
+    aws,
+    logger: new MemoryLogger(),
+  });
+}
+
+/** What a reviewer reads: each stack's status, change set and parameters. */
+function planShape(report: PlanReport): string[] {
+  return report.regions.flatMap((r) =>
+    r.stacks.map(
+      (s) =>
+        `${r.region}/${s.stack}:${s.status}:${s.changeSetName ?? '-'}:${s.parameters.map((p) => `${p.key}=${p.after ?? '?'}`).join(',')}`,
+    ),
+  );
+}
+
+async function changeSetsPerStack(
+  report: PlanReport,
+  aws: AwsClientFactory,
+): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const s of report.regions.flatMap((r) => r.stacks).filter((x) => x.changeSetName)) {
+    const list = await aws
+      .cloudFormation(s.deployRegion)
+      .send(new ListChangeSetsCommand({ StackName: s.stackName }));
+    // moto lists every change set of the region whatever StackName says: count this stack's own.
+    out[s.stackName] = (list.Summaries ?? []).filter((c) => c.StackName === s.stackName).length;
+  }
+  return out;
+}
+
+describe('plan with throttling and 5xx on a share of AWS calls', () => {
+  test('ends with the same plan as a clean run, one change set per stack', async () => {
+    const regions = await enabledRegions();
+    const clean = await plan(regions);
+    expect(clean.errors).toEqual([]);
+    const cleanShape = planShape(clean);
+    expect(cleanShape.some((s) => s.includes(':create:'))).toBe(true);
+
+    await moto.reset();
+    proxy.resetCounts();
+    // Half the calls throttled on their first try, a third of the rest 503 or 500 on the second.
+    proxy.rules = [
+      { firstAttempts: 1, every: 2, fault: 'throttle' },
+      { firstAttempts: 2, every: 3, fault: 503 },
+      { firstAttempts: 2, every: 4, fault: 500 },
+    ];
+    const faulty = await plan(regions);
+    const injected = [...proxy.faults().values()].reduce((a, b) => a + b, 0);
+    expect(injected).toBeGreaterThanOrEqual(5);
+    expect(faulty.errors).toEqual([]);
+    expect(planShape(faulty)).toEqual(cleanShape);
+
+    proxy.rules = [];
+    const counts = await changeSetsPerStack(faulty, new AwsClientFactory());
+    expect(Object.values(counts).every((n) => n === 1)).toBe(true);
+    expect(Object.keys(counts)).toHaveLength(cleanShape.filter((s) => !s.includes(':-:')).length);
+  }, 120_000);
+
+  test('throttled without end: the plan names the stack and the throttling, and is not a stack trace', async () => {
+    const regions = await enabledRegions();
+    proxy.rules = [{ operation: 'CreateChangeSet', fault: 'throttle' }];
+    const report = await plan(regions, new AwsClientFactory({ maxAttempts: 2 }));
+    // Each such stack says why in the report…
+    const failed = report.regions.flatMap((r) => r.stacks).filter((s) => s.status === 'failed');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((s) => /Throttling: Rate exceeded/.test(s.reason ?? ''))).toBe(true);
+    // …and the plan as a whole must fail (errors fail the step): a plan missing change sets is not a plan.
+    expect(report.errors.length).toBeGreaterThan(0);
+    const text = report.errors.map((e) => e.message).join('\n');
+    expect(text).toMatch(/coderdemo-us-east-2-\w+/);
+    expect(text).toMatch(/Throttling|Rate exceeded/);
+    expect(text).not.toMatch(/\n\s+at /);
+    // Nothing half-made: no change set exists for a stack whose CreateChangeSet never got through.
+    proxy.rules = [];
+    const stacks = await new AwsClientFactory().cloudFormation('us-east-2').send(new ListStacksCommand({}));
+    // (a CREATE change set leaves its stack in REVIEW_IN_PROGRESS: none may exist)
+    expect((stacks.StackSummaries ?? []).map((s) => `${s.StackName}:${s.StackStatus}`)).toEqual([]);
+  }, 180_000);
+});
+
+describe('apply with throttling and 5xx on a share of AWS calls', () => {
+  let config: GitopsConfig;
+  const options = (aws: AwsClientFactory): ApplyOptions => ({
+    config,
+    gitopsDir: APPLY_GITOPS,
+    regions: ['us-east-2', 'us-west-2'],
+    headSha: HEAD,
+    dryRun: false,
+    dns: 'promote',
+    cluster: 'skip',
+    allowDestructive: false,
+    timeoutMinutes: 10,
+    verify: {},
+    aws,
+    logger: new MemoryLogger(),
+    sleep: () => Promise.resolve(),
+    pollIntervalMs: 0,
+  });
+  const liveStacks = async (region: string) =>
+    (
+      (await new AwsClientFactory().cloudFormation(region).send(new ListStacksCommand({}))).StackSummaries ??
+      []
+    )
+      .filter((s) => s.StackStatus !== 'DELETE_COMPLETE')
+      .map((s) => s.StackName!)
+      .sort();
+
+  test('creates every stack exactly once, and a re-run has nothing to do', async () => {
+    config = await loadGitops(APPLY_GITOPS);
+    const zone = await new AwsClientFactory()
+      .route53()
+      .send(new CreateHostedZoneCommand({ Name: 'demo.test', CallerReference: `rel-${Date.now()}` }));
+    config.platform.hostedZoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
+
+    proxy.rules = [
+      { firstAttempts: 1, every: 2, fault: 'throttle' },
+      { firstAttempts: 2, every: 3, fault: 503 },
+      { operation: /ExecuteChangeSet|CreateChangeSet/, firstAttempts: 1, fault: 500 },
+    ];
+    const report = await runApply(options(new AwsClientFactory()));
+    expect(proxy.faults().get('cloudformation.ExecuteChangeSet')).toBe(6);
+    expect(report.errors).toEqual([]);
+    expect(report.status).toBe('applied');
+    expect(report.applied.map((s) => `${s.region}/${s.stack}:${s.result}`)).toEqual([
+      'us-east-2/network:created',
+      'us-east-2/app:created',
+      'us-east-2/dns:created',
+      'us-west-2/network:created',
+      'us-west-2/app:created',
+      'us-west-2/dns:created',
+    ]);
+
+    proxy.rules = [];
+    expect(await liveStacks('us-east-2')).toEqual([
+      'demo-us-east-2-app',
+      'demo-us-east-2-dns',
+      'demo-us-east-2-network',
+    ]);
+    expect(await liveStacks('us-west-2')).toEqual([
+      'demo-us-west-2-app',
+      'demo-us-west-2-dns',
+      'demo-us-west-2-network',
+    ]);
+    for (const [region, cidr] of [
+      ['us-east-2', '10.0.0.0/16'],
+      ['us-west-2', '10.1.0.0/16'],
+    ] as const) {
+      const vpcs = await new AwsClientFactory().ec2(region).send(new DescribeVpcsCommand({}));
+      expect((vpcs.Vpcs ?? []).filter((v) => v.CidrBlock === cidr)).toHaveLength(1);
+    }
+
+    const executions = () =>
+      proxy.log.filter((c) => c.operation === 'cloudformation.ExecuteChangeSet').length;
+    const before = executions();
+    const rerun = await runApply(options(new AwsClientFactory()));
+    expect(rerun.status).toBe('no-changes');
+    expect(executions()).toBe(before);
+  }, 180_000);
+});
