@@ -178,6 +178,30 @@ def _execute_change_set(self, change_set_name, stack_name=None):
     stack.output_map = stack._create_output_map()
 
 
+_original_create_change_set = cfn_models.CloudFormationBackend.create_change_set
+
+
+def _create_change_set(self, stack_name, change_set_name, template, parameters, description, change_set_type, *args, **kwargs):
+    # CloudFormation adds a CREATE change set to the stack already under review (REVIEW_IN_PROGRESS,
+    # from an earlier change set never executed); moto made a second stack of the same name.
+    reviewing = None
+    if change_set_type == "CREATE":
+        for stack in self.stacks.values():
+            if stack.name == stack_name and stack.status == "REVIEW_IN_PROGRESS":
+                reviewing = stack
+    change_set_id, stack_id = _original_create_change_set(
+        self, stack_name, change_set_name, template, parameters, description, change_set_type, *args, **kwargs
+    )
+    if reviewing is None or stack_id == reviewing.stack_id:
+        return change_set_id, stack_id
+    self.stacks.pop(stack_id, None)
+    change_set = self.change_sets[change_set_id]
+    change_set.stack = reviewing
+    change_set.stack_id = reviewing.stack_id
+    change_set.stack_name = reviewing.name
+    return change_set_id, reviewing.stack_id
+
+
 def _parameter_list(self):
     return [
         {
@@ -202,6 +226,7 @@ sg_models.SecurityGroup.create_from_cloudformation_json = classmethod(_create_se
 rds_models.DBInstance.default_engine_versions.setdefault("aurora-postgresql", "16.6")
 rds_models.DBInstance.default_engine_versions.setdefault("aurora-mysql", "8.0.mysql_aurora.3.08.0")
 cfn_models.CloudFormationBackend.execute_change_set = _execute_change_set
+cfn_models.CloudFormationBackend.create_change_set = _create_change_set
 cfn_models.Stack.parameter_list = property(_parameter_list)
 
 if __name__ == "__main__":

@@ -146,3 +146,27 @@ Outputs:
   expect(outputs.Endpoint).toMatch(/^https:\/\//);
   expect(outputs.Issuer).toBe('demo-us-east-2.stand-in.invalid/id/demo-us-east-2');
 });
+
+test('a second CREATE change set joins the stack under review instead of making a second stack', async () => {
+  const name = 'review-test';
+  for (const cs of ['review-a', 'review-b']) {
+    await cfn.send(
+      new CreateChangeSetCommand({
+        StackName: name,
+        ChangeSetName: cs,
+        ChangeSetType: 'CREATE',
+        TemplateBody: TEMPLATE,
+        Parameters: [
+          { ParameterKey: 'Cidr', ParameterValue: '10.3.0.0/16' },
+          { ParameterKey: 'Label', ParameterValue: cs },
+        ],
+      }),
+    );
+  }
+  await cfn.send(new ExecuteChangeSetCommand({ StackName: name, ChangeSetName: 'review-b' }));
+  const all = await cfn.send(new DescribeStacksCommand({}));
+  const named = (all.Stacks ?? []).filter((s) => s.StackName === name);
+  expect(named).toHaveLength(1);
+  expect(named[0]!.StackStatus).toBe('CREATE_COMPLETE');
+  expect(named[0]!.Outputs?.find((o) => o.OutputKey === 'Label')?.OutputValue).toBe('review-b');
+});
