@@ -85,6 +85,20 @@ function isForkPullRequest(env: NodeJS.ProcessEnv): boolean {
   }
 }
 
+/**
+ * The same request `core.getIDToken` makes, for use outside a runner (the CLI, the sandbox), where
+ * core's `::debug::`/`::add-mask::` workflow commands would print the token to the terminal.
+ */
+async function fetchIdToken(url: string, requestToken: string, audience: string): Promise<string> {
+  const res = await fetch(`${url}&audience=${encodeURIComponent(audience)}`, {
+    headers: { authorization: `Bearer ${requestToken}`, accept: 'application/json' },
+  });
+  if (!res.ok) throw new Error(`the OIDC token endpoint answered ${res.status}`);
+  const body = (await res.json()) as { value?: string };
+  if (!body.value) throw new Error('the OIDC token endpoint answered without a token');
+  return body.value;
+}
+
 /** Ask the runner for an OIDC token, turning its missing-variable error into what the user must fix. */
 export async function requestIdToken(opts: CredentialOptions): Promise<string> {
   const env = opts.env ?? process.env;
@@ -102,7 +116,11 @@ export async function requestIdToken(opts: CredentialOptions): Promise<string> {
         `(ACTIONS_ID_TOKEN_REQUEST_URL is not set)`,
     );
   }
-  const get = opts.getIdToken ?? ((aud: string) => core.getIDToken(aud));
+  const get =
+    opts.getIdToken ??
+    (env.GITHUB_ACTIONS === 'true'
+      ? (aud: string) => core.getIDToken(aud)
+      : (aud: string) => fetchIdToken(env.ACTIONS_ID_TOKEN_REQUEST_URL!, env.ACTIONS_ID_TOKEN_REQUEST_TOKEN!, aud));
   const token = await withRetry(() => get(OIDC_AUDIENCE), {
     label: 'GitHub OIDC token',
     attempts: 3,

@@ -39,6 +39,8 @@ export interface PlanOptions {
   /** Why offline (shown in the report), e.g. `pull request from a fork: no credentials`. */
   offlineReason?: string;
   logger: Logger;
+  /** The hosted zone's id when it is not platform.yaml's (the sandbox's emulator makes its own ids). */
+  hostedZoneId?: string;
   /** For tests: the change-set poll sleep. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -139,7 +141,12 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
   const headResolved = resolveClusterVars(region, { config, outputs });
   const baseResolved =
     baseConfig && baseRegion ? resolveClusterVars(baseRegion, { config: baseConfig, outputs }) : {};
-  const clusterVars = diffClusterVars(region.name, vars(baseResolved), after(headResolved));
+  // A variable unknown at base and head for the same reason (offline, or a stack not applied either way)
+  // does not change.
+  const baseReasons = Object.fromEntries(
+    Object.entries(baseResolved).map(([k, v]) => [k, v.known ? undefined : v.reason]),
+  );
+  const clusterVars = diffClusterVars(region.name, vars(baseResolved), after(headResolved), baseReasons);
 
   let flux: RegionPlan['flux'] = [];
   try {
@@ -238,6 +245,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
   let config: GitopsConfig;
   try {
     config = await log.group('validate gitops', () => loadValidatedGitops(opts.gitopsDir));
+    if (opts.hostedZoneId) config.platform.hostedZoneId = opts.hostedZoneId;
   } catch (err) {
     report.errors.push(...toErrors(err));
     for (const e of report.errors)
