@@ -15,7 +15,11 @@ export interface SandboxZone {
   latencyRegions: string[];
 }
 
-const bare = (name: string) => name.replace(/\.$/, '').replace(/^\\052/, '*').toLowerCase();
+const bare = (name: string) =>
+  name
+    .replace(/\.$/, '')
+    .replace(/^\\052/, '*')
+    .toLowerCase();
 
 /**
  * The zone Knot serves, generated from the emulator's Route 53 records: alias records become A
@@ -24,7 +28,11 @@ const bare = (name: string) => name.replace(/\.$/, '').replace(/^\\052/, '*').to
  * subnet gets the first of its `expectedRegions` that is in the latency set (the sandbox's model of
  * Route 53's latency table), and any other client the hub (or the first region in the set).
  */
-export function zoneFromRoute53(config: GitopsConfig, records: ResourceRecordSet[], targets: StandInTarget[]): SandboxZone {
+export function zoneFromRoute53(
+  config: GitopsConfig,
+  records: ResourceRecordSet[],
+  targets: StandInTarget[],
+): SandboxZone {
   const domain = config.platform.domain.toLowerCase();
   const byDns = new Map(targets.map((t) => [bare(t.dnsName), t]));
   const out: KnotRecord[] = [];
@@ -40,7 +48,8 @@ export function zoneFromRoute53(config: GitopsConfig, records: ResourceRecordSet
       latency.set(name, set);
       continue;
     }
-    const rel = name === domain ? '@' : name.endsWith(`.${domain}`) ? name.slice(0, -domain.length - 1) : undefined;
+    const rel =
+      name === domain ? '@' : name.endsWith(`.${domain}`) ? name.slice(0, -domain.length - 1) : undefined;
     if (rel) out.push({ name: rel, type: 'A', value: target.address });
   }
   const geo: KnotGeoRule[] = [];
@@ -57,5 +66,8 @@ export function zoneFromRoute53(config: GitopsConfig, records: ResourceRecordSet
     }
   }
   const apexSet = latency.get(domain);
-  return { knot: { zone: domain, records: out, geo }, latencyRegions: apexSet ? [...apexSet.keys()].sort() : [] };
+  return {
+    knot: { zone: domain, records: out, geo },
+    latencyRegions: apexSet ? [...apexSet.keys()].sort() : [],
+  };
 }

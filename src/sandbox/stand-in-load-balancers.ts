@@ -1,4 +1,7 @@
-import { CreateLoadBalancerCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateLoadBalancerCommand,
+  DescribeLoadBalancersCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
 import { CLUSTER_TAG, SERVICE_STACK_TAG } from '../aws/elbv2/find-load-balancer.js';
 import type { AwsClientFactory } from '../aws/client-factory.js';
@@ -21,15 +24,26 @@ export async function registerStandInLoadBalancer(
   region: string,
 ): Promise<StandInLoadBalancer> {
   const elbv2 = aws.elbv2(region);
-  const name = `k8s-${config.platform.loadBalancer.serviceNamespace}-${config.platform.loadBalancer.serviceName}-sbx`.slice(0, 32);
-  const existing = await elbv2.send(new DescribeLoadBalancersCommand({ Names: [name] })).catch(() => undefined);
+  const name =
+    `k8s-${config.platform.loadBalancer.serviceNamespace}-${config.platform.loadBalancer.serviceName}-sbx`.slice(
+      0,
+      32,
+    );
+  const existing = await elbv2
+    .send(new DescribeLoadBalancersCommand({ Names: [name] }))
+    .catch(() => undefined);
   const found = existing?.LoadBalancers?.[0];
-  if (found?.LoadBalancerArn && found.DNSName) return { region, arn: found.LoadBalancerArn, dnsName: found.DNSName };
+  if (found?.LoadBalancerArn && found.DNSName)
+    return { region, arn: found.LoadBalancerArn, dnsName: found.DNSName };
   // moto wants subnets for a load balancer; a small VPC of the sandbox's own stands in for the public subnets.
   const ec2 = aws.ec2(region);
   const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '192.168.0.0/24' }));
   const subnet = await ec2.send(
-    new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId!, CidrBlock: '192.168.0.0/26', AvailabilityZone: `${region}a` }),
+    new CreateSubnetCommand({
+      VpcId: vpc.Vpc!.VpcId!,
+      CidrBlock: '192.168.0.0/26',
+      AvailabilityZone: `${region}a`,
+    }),
   );
   const out = await elbv2.send(
     new CreateLoadBalancerCommand({
@@ -38,7 +52,10 @@ export async function registerStandInLoadBalancer(
       Scheme: 'internet-facing',
       Subnets: [subnet.Subnet!.SubnetId!],
       Tags: [
-        { Key: SERVICE_STACK_TAG, Value: `${config.platform.loadBalancer.serviceNamespace}/${config.platform.loadBalancer.serviceName}` },
+        {
+          Key: SERVICE_STACK_TAG,
+          Value: `${config.platform.loadBalancer.serviceNamespace}/${config.platform.loadBalancer.serviceName}`,
+        },
         { Key: CLUSTER_TAG, Value: `${config.platform.project}-${region}` },
         { Key: 'service.k8s.aws/resource', Value: 'LoadBalancer' },
       ],

@@ -1,0 +1,91 @@
+import { dirname } from 'node:path';
+import { clusterStepFor } from '../apply/cluster-step.js';
+import { runApply } from '../apply/apply-engine.js';
+import { selectRegions } from '../gitops/select-regions.js';
+import { loadValidatedGitops } from '../gitops/validate-gitops.js';
+import { renderApplyTerminal } from '../report/apply-markdown.js';
+import {
+  parseBooleanInput,
+  parseEnumInput,
+  parseHostPortInput,
+  parseIntegerInput,
+  parseRegionInput,
+} from '../util/inputs.js';
+import { parseResolveOverrides } from '../verify/resolve-overrides.js';
+import { parseCommandArgs, str } from './args.js';
+import { awsFactory, COMMON_OPTIONS, commonSettings, emit } from './common.js';
+import { gitHead, gitRoot } from './git-head.js';
+
+export const APPLY_HELP = `coder-gitops apply [--region all|changed|<names>] [--dry-run] [--dns promote|hold|remove]
+    [--cluster eks|kubeconfig|skip] [--allow-destructive] [--timeout-minutes 60] [--flux-cli flux]
+    [--resolve host:port:address[:port]]... [--ca-file PEM] [--nameserver host[:port]]
+    [--role-to-assume ARN] [--allowed-account-ids IDS] [--gitops-dir gitops] [--json]
+coder-gitops apply --account    apply the account-level stacks (github-oidc) with administrator credentials
+  Applies regions in waves as the apply-region action does. --region changed compares with --base-ref.`;
+
+/** `coder-gitops apply`: exit 0 when applied (or nothing to do), 1 when anything failed. */
+export async function applyCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('apply', argv, {
+    ...COMMON_OPTIONS,
+    region: { type: 'string', default: 'all' },
+    'base-ref': { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    dns: { type: 'string', default: 'promote' },
+    cluster: { type: 'string', default: 'eks' },
+    'allow-destructive': { type: 'boolean', default: false },
+    'timeout-minutes': { type: 'string' },
+    'flux-cli': { type: 'string' },
+    resolve: { type: 'string', multiple: true },
+    'ca-file': { type: 'string' },
+    nameserver: { type: 'string' },
+    account: { type: 'boolean', default: false },
+    'head-sha': { type: 'string' },
+  });
+  if (values.help) return (process.stdout.write(`${APPLY_HELP}\n`), 0);
+  const settings = commonSettings(values);
+  const config = await loadValidatedGitops(settings.gitopsDir);
+  const repoDir = await gitRoot(dirname(settings.gitopsDir));
+  const cluster = parseEnumInput(
+    '--cluster',
+    str(values, 'cluster'),
+    ['eks', 'kubeconfig', 'skip'] as const,
+    'eks',
+  );
+  const choice = values.account
+    ? { regions: [], why: 'account-level stacks only' }
+    : await selectRegions(config, parseRegionInput('--region', str(values, 'region'), 'all'), {
+        input: '--region',
+        repoDir,
+        base: str(values, 'base-ref') || undefined,
+      });
+  settings.logger.info(`regions: ${choice.regions.join(', ') || 'none'} (${choice.why})`);
+  const aws = await awsFactory(settings, config.platform.hubRegion, 'apply');
+  const report = await runApply({
+    config,
+    gitopsDir: config.dir,
+    regions: choice.regions,
+    headSha: str(values, 'head-sha') || (await gitHead(repoDir)) || 'local',
+    dryRun: parseBooleanInput('--dry-run', String(values['dry-run']), false),
+    dns: parseEnumInput('--dns', str(values, 'dns'), ['promote', 'hold', 'remove'] as const, 'promote'),
+    cluster,
+    allowDestructive: values['allow-destructive'] === true,
+    timeoutMinutes: parseIntegerInput('--timeout-minutes', str(values, 'timeout-minutes'), 60, 1, 360),
+    account: values.account === true,
+    verify: {
+      caFile: str(values, 'ca-file') || undefined,
+      resolve: parseResolveOverrides(
+        ((values.resolve as unknown as string[] | undefined) ?? []).join('\n'),
+        '--resolve',
+      ),
+      nameserver: parseHostPortInput('--nameserver', str(values, 'nameserver'), 53),
+    },
+    aws,
+    logger: settings.logger,
+    clusterStep: clusterStepFor(cluster, {
+      fluxCli: str(values, 'flux-cli') || 'flux',
+      kubeconfig: process.env.KUBECONFIG,
+    }),
+  });
+  emit(settings, report, renderApplyTerminal(report));
+  return report.status === 'failed' ? 1 : 0;
+}
