@@ -33,6 +33,7 @@ import {
 } from '../gitops/resolve-source.js';
 import { orderRegions, orderStacks } from '../gitops/stack-order.js';
 import {
+  cloudFormationRoleArn,
   stackName as stackNameOf,
   type GitopsConfig,
   type RegionConfig,
@@ -319,6 +320,7 @@ async function applyStack(
       // Not the plan's Description format: an apply-made change set must never pass for a reviewed one.
       description: `coder-gitops apply hash=${hash} head=${opts.headSha}`,
       exists: deployed,
+      roleArn: opts.account ? undefined : cloudFormationRoleArn(opts.config.platform),
       reuse: 'same-description',
       logger: log,
       sleep: run.sleep,
@@ -569,6 +571,17 @@ async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Pr
     report.durationMs = run.now() - started;
     return report;
   };
+  if (!region.enabled && !opts.account) {
+    // Switched off: nothing is created for it (and nothing deleted: draining is how a region goes down).
+    log.info(
+      `${region.name} is not enabled in its region file: its stacks are not applied, and it leaves latency routing where it still is`,
+    );
+    report.status = 'skipped';
+    report.cluster = { status: 'skipped', reason: 'region not enabled' };
+    const { dns } = await regionDns(run, region, await clusterOutputs(run, region), log);
+    report.dns = dns;
+    return finish();
+  }
   const stacks = orderStacks(region);
   let failed = false;
   for (const spec of stacks) {

@@ -6,7 +6,7 @@ export interface ClusterStepSettings {
   fluxCli?: string;
   /** KUBECONFIG, for `cluster: kubeconfig`. */
   kubeconfig?: string;
-  /** Secrets Manager id of Flux's Git credential. */
+  /** Secrets Manager id of Flux's Git credential (default `<project>/flux-system/git-credentials`, see gitops/README.md). */
   gitCredentialSecretId?: string;
 }
 
@@ -41,7 +41,8 @@ export function clusterStepFor(
             },
       clusterVars: input.clusterVars,
       fluxCli: settings.fluxCli,
-      gitCredentialSecretId: settings.gitCredentialSecretId,
+      gitCredentialSecretId:
+        settings.gitCredentialSecretId ?? `${input.config.platform.project}/flux-system/git-credentials`,
       timeoutMs: input.timeoutMs,
       logger: input.logger,
     });

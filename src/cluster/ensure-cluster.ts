@@ -133,7 +133,10 @@ export async function ensureCluster(opts: EnsureClusterOptions): Promise<Cluster
 
     await log.group('Sync objects, Git credential and cluster-vars', async () => {
       if (opts.gitCredentialSecretId && aws) {
-        await apply(await gitCredentialSecret(aws, opts.region, opts.gitCredentialSecretId, log));
+        // The operators keep the secrets in the hub region (gitops/README.md).
+        await apply(
+          await gitCredentialSecret(aws, opts.config.platform.hubRegion, opts.gitCredentialSecretId, log),
+        );
       }
       await apply(clusterVars);
       for (const obj of syncObjects) {

@@ -114,3 +114,8 @@ export interface GitopsConfig {
 export function stackName(project: string, region: string, stack: string): string {
   return `${project}-${region}-${stack}`;
 }
+
+/** The role CloudFormation acts with for every regional stack (created by the github-oidc stack). */
+export function cloudFormationRoleArn(platform: Pick<PlatformConfig, 'accountId' | 'project'>): string {
+  return `arn:aws:iam::${platform.accountId}:role/${platform.project}-cloudformation`;
+}

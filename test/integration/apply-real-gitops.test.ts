@@ -84,3 +84,15 @@ test('gitops/ rolls out from empty: the account stacks, then us-east-2, then us-
   expect(second.applied.every((s) => s.result === 'no-changes')).toBe(true);
   expect(aws.calls.get('CloudFormation.CreateChangeSet') ?? 0).toBe(creates);
 }, 120_000);
+
+test('a region switched off (eu-west-2, enabled: false) gets no stacks: it is skipped and said so', async () => {
+  const logger = new MemoryLogger();
+  const report = await runApply(options({ regions: ['eu-west-2'], logger }));
+  expect(report.status).not.toBe('failed');
+  expect(report.regions[0]).toMatchObject({ region: 'eu-west-2', status: 'skipped', stacks: [] });
+  expect(logger.text()).toContain('eu-west-2 is not enabled in its region file');
+  const stacks = await aws.cloudFormation('eu-west-2').send(new ListStacksCommand({}));
+  expect((stacks.StackSummaries ?? []).filter((s) => s.StackName?.startsWith('coderdemo-eu-west-2'))).toEqual(
+    [],
+  );
+});

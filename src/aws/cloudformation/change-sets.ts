@@ -26,6 +26,12 @@ export interface ChangeSetRequest {
   /** Stack tags; keep them stable (no SHA), or every plan shows a tag change on every resource. */
   tags?: Record<string, string>;
   /**
+   * The role CloudFormation acts with (github-oidc's `<project>-cloudformation`): the workflow roles
+   * only pass it, so they never hold the permissions the stacks need. Undefined for the account stacks,
+   * which a person applies with administrator credentials.
+   */
+  roleArn?: string;
+  /**
    * `same-hash` (default): an existing change set of this name is reused when its Description carries the
    * same content hash; `same-description`: only when the whole Description (hash, risk, head) is equal.
    */
@@ -226,6 +232,7 @@ export async function createChangeSet(req: ChangeSetRequest): Promise<ChangeSetO
             .sort()
             .map((k) => ({ ParameterKey: k, ParameterValue: req.parameters[k] })),
           Capabilities: [...CHANGE_SET_CAPABILITIES],
+          RoleARN: req.roleArn,
           Description: req.description,
           Tags: Object.entries(req.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
         }),

@@ -47,7 +47,8 @@ beforeAll(async () => {
       sessionToken: c?.SessionToken,
     }),
   });
-  await aws.secretsManager(REGION).send(
+  // The operators keep the secrets in the hub region (gitops/README.md); clusters in every region read them there.
+  await aws.secretsManager(config.platform.hubRegion).send(
     new CreateSecretCommand({
       Name: 'coderdemo/flux-git',
       SecretString: JSON.stringify({ token: GIT_TOKEN }),
@@ -297,6 +298,12 @@ test('a cluster folder without the sync objects is a configuration error, before
 });
 
 test("apply-region's cluster step reaches the cluster through the eks stack's endpoint and CA outputs", async () => {
+  await aws.secretsManager(config.platform.hubRegion).send(
+    new CreateSecretCommand({
+      Name: 'coderdemo/flux-system/git-credentials',
+      SecretString: JSON.stringify({ username: 'git', password: 'default-named-credential' }),
+    }),
+  );
   const s = await standIn({ helmReleases: [{ namespace: 'coder', name: 'coder', readyAfterPolls: 1 }] });
   const step = clusterStepFor('eks', { fluxCli: FLUX_CLI });
   // Real clock here: the watch wakes the wait as soon as Flux reports Ready.
@@ -322,8 +329,8 @@ test("apply-region's cluster step reaches the cluster through the eks stack's en
   expect(report.reason).toBeUndefined();
   expect(report.status).toBe('ready');
   expect(s.get('ConfigMap', 'cluster-vars', 'flux-system')).toBeDefined();
-  // No credential named: no Secret written.
-  expect(s.get('Secret', 'flux-system', 'flux-system')).toBeUndefined();
+  // The credential apply-region names by default (gitops/README.md), read from the hub region.
+  expect(s.get('Secret', 'flux-system', 'flux-system')).toBeDefined();
 });
 
 test('a wait longer than an EKS token lives goes on with fresh tokens', async () => {
