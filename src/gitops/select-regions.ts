@@ -16,7 +16,7 @@ export interface RegionChoice {
 const ZERO_SHA = /^0+$/;
 
 /**
- * Expand a region selection: a list (checked against regions/), `all` (every enabled region), or
+ * Expand a region selection: a list (checked against regions/), `all` (every region declared), or
  * `changed` (regions the files between `base` and `head` touch; everything when there is no base).
  */
 export async function selectRegions(
@@ -36,12 +36,12 @@ export async function selectRegions(
       why: 'named',
     };
   }
-  const enabled = config.regions.filter((r) => r.enabled).map((r) => r.name);
+  // Every declared region: the engines skip the stacks of a region that is switched off and drain it.
   if (selection.kind === 'all' || !opts.base || ZERO_SHA.test(opts.base)) {
     return {
-      regions: enabled,
+      regions: known,
       account: selection.kind === 'changed',
-      why: selection.kind === 'all' ? 'all enabled regions' : 'no base commit to compare with: every enabled region',
+      why: selection.kind === 'all' ? 'every region' : 'no base commit to compare with: every region',
     };
   }
   const files = await changedFiles(opts.repoDir, opts.base, opts.head ?? 'HEAD');
