@@ -129,7 +129,11 @@ async function planRegionStacks(
 async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<RegionPlan> {
   const { config, baseConfig, opts } = run;
   const baseRegion = baseConfig?.regions.find((r) => r.name === region.name);
-  const stacks = await planRegionStacks(run, region, baseRegion, log);
+  // apply-region applies no stack of a region switched off and writes none of its cluster variables
+  // (it is only drained from latency routing): the plan shows what apply will do, no more.
+  if (!region.enabled)
+    log.info(`${region.name} is not enabled: its stacks and cluster variables are not applied`);
+  const stacks = region.enabled ? await planRegionStacks(run, region, baseRegion, log) : [];
 
   // Cluster variables at head and base, from the outputs deployed now (undefined = known after apply).
   if (run.states) {
@@ -146,7 +150,9 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
   const baseReasons = Object.fromEntries(
     Object.entries(baseResolved).map(([k, v]) => [k, v.known ? undefined : v.reason]),
   );
-  const clusterVars = diffClusterVars(region.name, vars(baseResolved), after(headResolved), baseReasons);
+  const clusterVars = region.enabled
+    ? diffClusterVars(region.name, vars(baseResolved), after(headResolved), baseReasons)
+    : [];
 
   let flux: RegionPlan['flux'] = [];
   try {

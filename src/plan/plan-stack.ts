@@ -7,7 +7,11 @@ import {
   parseChangeSetDescription,
   type Risk,
 } from '../aws/cloudformation/change-set-identity.js';
-import { createChangeSet, type ChangeSetOutcome } from '../aws/cloudformation/change-sets.js';
+import {
+  createChangeSet,
+  isNoChangesReason,
+  type ChangeSetOutcome,
+} from '../aws/cloudformation/change-sets.js';
 import type { StackState } from '../aws/cloudformation/stack-state.js';
 import { parseTemplate } from '../gitops/cfn-yaml.js';
 import { displayPath } from '../gitops/load-gitops.js';
@@ -73,16 +77,45 @@ function parsed(
   }
 }
 
+/**
+ * The head template's declared parameters and their defaults, as CloudFormation shows them (strings).
+ * An SSM-typed parameter's default is a path the deployed stack shows resolved: not comparable, undefined.
+ */
+function templateDefaults(template: Record<string, unknown>): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  const params = (template.Parameters ?? {}) as Record<
+    string,
+    { Type?: unknown; Default?: unknown } | undefined
+  >;
+  for (const [key, p] of Object.entries(params)) {
+    const d = p?.Default;
+    const ssm = typeof p?.Type === 'string' && p.Type.startsWith('AWS::SSM::Parameter::');
+    out.set(
+      key,
+      ssm || d === undefined || d === null ? undefined : Array.isArray(d) ? d.join(',') : String(d),
+    );
+  }
+  return out;
+}
+
 function parameterChanges(
   head: Record<string, Resolved>,
   before: Record<string, string | undefined>,
+  defaults: Map<string, string | undefined> = new Map(),
 ): ParameterChange[] {
   const out: ParameterChange[] = [];
   for (const key of [...new Set([...Object.keys(head), ...Object.keys(before)])].sort()) {
     const h = head[key];
     const b = before[key];
     if (!h) {
-      out.push({ key, before: b, known: true, reason: 'removed' });
+      // A deployed stack lists every parameter, also those left to the template's default: not passing
+      // one keeps (or returns to) that default; only a parameter the template dropped is removed.
+      if (!defaults.has(key)) out.push({ key, before: b, known: true, reason: 'removed' });
+      else {
+        const d = defaults.get(key);
+        if (d !== undefined && d !== b)
+          out.push({ key, ...(b !== undefined ? { before: b } : {}), after: d, known: true });
+      }
     } else if (!h.known) {
       out.push({ key, ...(b !== undefined ? { before: b } : {}), known: false, reason: h.reason });
     } else if (h.value !== b) {
@@ -195,6 +228,7 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
   plan.parameters = parameterChanges(
     resolved,
     state.exists && !state.needsCreate ? state.parameters : knownValues(baseResolved),
+    templateDefaults(head.json),
   );
 
   const busy = describeState(state);
@@ -276,6 +310,16 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
           : ` (${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'}, risk ${plan.risk})`),
     );
   } catch (err) {
+    // CloudFormation (and moto) may refuse an unchanged template and parameters at CreateChangeSet
+    // itself instead of making a FAILED change set: the same "nothing to do", not an error.
+    if (isNoChangesReason(errorMessage(err))) {
+      Object.assign(plan, { status: 'no-changes', changes: [], iam: undefined, reason: undefined });
+      // Nothing was created under that name.
+      plan.changeSetId = undefined;
+      plan.changeSetName = undefined;
+      log.info(`${name}: no-changes (CloudFormation: ${errorMessage(err).split('\n')[0]})`);
+      return { plan: finish(plan), errors };
+    }
     Object.assign(plan, {
       status: 'failed',
       reason: errorMessage(err),

@@ -96,6 +96,8 @@ export function assessStack(plan: StackPlan): RiskFinding[] {
   const iam = plan.iam;
   if (iam?.broadened) {
     const wild = wildcardGrants(iam);
+    // The wildcard grants are named first; the rest of what is added follows, each grant once.
+    const others = iam.added.filter((a) => !wild.includes(a));
     findings.push({
       ...where,
       level: 'high',
@@ -103,7 +105,7 @@ export function assessStack(plan: StackPlan): RiskFinding[] {
       subject: subject(),
       message:
         `IAM permissions broadened${wild.length ? ` (wildcards: ${list(wild, 3)})` : ''}` +
-        (iam.added.length ? `: ${list(iam.added)}` : ''),
+        (others.length ? `: ${list(others)}` : ''),
     });
   }
   for (const role of iam?.trustPolicyChanges ?? []) {

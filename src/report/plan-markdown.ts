@@ -209,9 +209,21 @@ function headerBlock(report: PlanReport, opts: PlanMarkdownOptions): string {
   const changed = report.hasChanges
     ? `${br.regions} region${br.regions === 1 ? '' : 's'} changed`
     : 'no changes';
-  lines.push(`## ${RISK_ICON[report.risk]} Plan: ${report.risk} risk · ${changed}`);
+  const problems = report.errors.length;
+  // A plan stopped by errors must never read as "no changes": what was not planned is unknown.
+  if (problems > 0) {
+    lines.push(
+      `## ❌ Plan incomplete: ${problems} problem${problems === 1 ? '' : 's'} · ${report.risk} risk in what was planned`,
+    );
+  } else {
+    lines.push(`## ${RISK_ICON[report.risk]} Plan: ${report.risk} risk · ${changed}`);
+  }
   lines.push('');
-  if (report.mode === 'offline') {
+  if (problems > 0 && report.mode === 'online') {
+    lines.push(
+      '**Online plan, incomplete**: change sets exist only for the stacks listed below; fix the problems and push again.',
+    );
+  } else if (report.mode === 'offline') {
     lines.push(
       `**Offline plan**${report.offlineReason ? ` — ${escapeText(report.offlineReason)}` : ''}: validation, template diff and Flux diff only; no change sets were created, so apply-region will create them after merge.`,
     );
@@ -243,8 +255,11 @@ function headerBlock(report: PlanReport, opts: PlanMarkdownOptions): string {
 function errorsBlock(report: PlanReport): string {
   if (report.errors.length === 0) return '';
   const items = report.errors.slice(0, 50).map((e) => {
-    const where = e.file ? `${codeSpan(`${e.file}${e.line ? `:${e.line}` : ''}`, false)}: ` : '';
-    return `- ${where}${escapeText(clip(e.message, 500))}`;
+    const at = e.file ? `${e.file}${e.line ? `:${e.line}` : ''}` : '';
+    const where = at ? `${codeSpan(at, false)}: ` : '';
+    // Configuration errors name their location in the message too: say it once.
+    const message = at && e.message.startsWith(`${at} `) ? e.message.slice(at.length + 1) : e.message;
+    return `- ${where}${escapeText(clip(message, 500))}`;
   });
   if (report.errors.length > 50) items.push(`- … and ${report.errors.length - 50} more (see the job log)`);
   return `### ❌ The plan could not complete\n\n${items.join('\n')}\n\n`;
@@ -314,12 +329,20 @@ function sectionBlocks(
   const blocks: Block[] = [];
   const add = (b: Omit<Block, 'frame'>) => blocks.push({ ...b, frame });
 
-  add({
-    label: `${label}: stack changes`,
-    text: stacksTable(stacks),
-    fallback: stacksSummary(stacks),
-    priority: 2,
-  });
+  if (region && !region.enabled && stacks.length === 0) {
+    add({
+      label: `${label}: not enabled`,
+      text: 'Not enabled: apply-region applies none of its stacks and writes no cluster variables; it only drains the region from latency routing.\n\n',
+      priority: 2,
+    });
+  } else {
+    add({
+      label: `${label}: stack changes`,
+      text: stacksTable(stacks),
+      fallback: stacksSummary(stacks),
+      priority: 2,
+    });
+  }
   const params = parametersTable(stacks);
   if (params) add({ label: `${label}: parameter changes`, text: params, priority: 3 });
   for (const s of stacks) {
@@ -424,7 +447,9 @@ function parametersTable(stacks: StackPlan[]): string {
   for (const s of stacks) {
     for (const p of s.parameters) {
       const after = p.known
-        ? codeSpan(clip(p.after ?? '', CELL))
+        ? p.after === undefined && p.reason === 'removed'
+          ? '_removed_'
+          : codeSpan(clip(p.after ?? '', CELL))
         : `_known after apply_${p.reason ? ` (${escapeText(clip(p.reason, CELL))})` : ''}`;
       rows.push(
         `| ${codeSpan(s.stack)} | ${codeSpan(p.key)} | ${codeSpan(clip(p.before ?? '', CELL))} | ${after} |`,

@@ -72,14 +72,6 @@ export async function run(): Promise<void> {
     const gitopsDir = resolve(ctx.workspace, inputs.gitopsDir);
     const headSha = ctx.pullRequest?.headSha || ctx.sha;
     const baseRef = inputs.baseRef || ctx.pullRequest?.baseSha || 'HEAD^';
-    const base = await preparePlanBase({
-      repoDir: ctx.workspace,
-      gitopsDir,
-      baseRef,
-      headRef: headSha || 'HEAD',
-      tmpDir: ctx.tempDir,
-    });
-
     let aws: AwsClientFactory | undefined;
     let offlineReason: string | undefined;
     try {
@@ -105,6 +97,15 @@ export async function run(): Promise<void> {
       }
       logger.warn(`offline plan: ${offlineReason}`);
     }
+
+    // After the credentials: a job that lacks id-token: write, or the wrong account, is told that first.
+    const base = await preparePlanBase({
+      repoDir: ctx.workspace,
+      gitopsDir,
+      baseRef,
+      headRef: headSha || 'HEAD',
+      tmpDir: ctx.tempDir,
+    });
 
     const report = await runPlan({
       gitopsDir,
@@ -134,20 +135,14 @@ export async function run(): Promise<void> {
       if (comment.truncated)
         logger.info(`the comment left out ${comment.omitted.length} parts: they are in the job summary`);
       try {
-        const posted = await upsertStickyComment(createOctokit(inputs.githubToken, ctx.apiUrl), {
+        // upsertStickyComment logs the outcome: the comment's URL, or why a read-only token was refused.
+        await upsertStickyComment(createOctokit(inputs.githubToken, ctx.apiUrl), {
           ...ctx.repository,
           issueNumber: ctx.pullRequest.number,
           marker: COMMENT_MARKER,
           body: comment.markdown,
           logger,
         });
-        if (posted.action === 'refused') {
-          logger.warn(
-            `the plan comment was refused (${posted.reason ?? 'read-only token'}): the plan is in the job summary`,
-          );
-        } else {
-          logger.info(`plan comment ${posted.action}${posted.url ? `: ${posted.url}` : ''}`);
-        }
       } catch (err) {
         logger.warn(`could not post the plan comment (${errorMessage(err)}): the plan is in the job summary`);
       }
