@@ -16,7 +16,13 @@ import type { StackState } from '../aws/cloudformation/stack-state.js';
 import { parseTemplate } from '../gitops/cfn-yaml.js';
 import { displayPath } from '../gitops/load-gitops.js';
 import { deployRegionOf, resolveStackParameters, type Resolved } from '../gitops/resolve-source.js';
-import { stackName, type GitopsConfig, type RegionConfig, type StackSpec } from '../gitops/types.js';
+import {
+  cloudFormationRoleArn,
+  stackName,
+  type GitopsConfig,
+  type RegionConfig,
+  type StackSpec,
+} from '../gitops/types.js';
 import { ConfigurationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { changeSetIam, changeSetResourceChanges, mergeResourceChanges } from './change-set-changes.js';
@@ -271,6 +277,10 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
       name: plan.changeSetName!,
       description: formatChangeSetDescription({ hash, risk, head: input.headSha }),
       exists: !state.needsCreate,
+      // Regional stacks run as the github-oidc CloudFormation role; account stacks are a person's, with their own rights.
+      roleArn: input.config.platform.account.stacks.includes(input.spec)
+        ? undefined
+        : cloudFormationRoleArn(input.config.platform),
       reuse,
       logger: log,
       sleep: input.sleep,

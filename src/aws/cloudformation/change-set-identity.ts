@@ -14,7 +14,11 @@ export function riskExceeds(a: Risk, b: Risk): boolean {
  * exactly it: `cg-<12 hex of head sha>-<stack name>` (letters, digits, hyphens; at most 128).
  */
 export function changeSetName(headSha: string, stackName: string): string {
-  const sha = headSha.toLowerCase().replace(/[^0-9a-f]/g, '').slice(0, 12) || 'local';
+  const sha =
+    headSha
+      .toLowerCase()
+      .replace(/[^0-9a-f]/g, '')
+      .slice(0, 12) || 'local';
   return `cg-${sha}-${stackName}`.replace(/[^a-zA-Z0-9-]/g, '-').slice(0, 128);
 }
 
