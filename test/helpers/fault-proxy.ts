@@ -47,6 +47,8 @@ export interface FaultProxyOptions {
   /** Seed of the PRNG used by `share` rules (same seed, same faults). */
   seed?: number;
   port?: number;
+  /** Keep the response bodies of matching operations (`service.Operation`), e.g. to learn issued keys. */
+  record?: RegExp;
 }
 
 export interface ProxiedCall {
@@ -64,6 +66,8 @@ export interface FaultProxy {
   rules: FaultRule[];
   /** Every request that reached the proxy, in order. */
   log: ProxiedCall[];
+  /** Response bodies of the operations named by `record`. */
+  recorded: { operation: string; body: string }[];
   /** Requests per `service.Operation` (faulted ones included: they are calls the client made). */
   calls(): Map<string, number>;
   /** Faults injected per `service.Operation`. */
@@ -249,7 +253,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     return undefined;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
+  const recorded: { operation: string; body: string }[] = [];
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, operation?: string): void => {
     const up = httpRequest(
       {
         host: upstream.hostname,
@@ -260,6 +265,11 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       },
       (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        if (operation && opts.record?.test(operation)) {
+          const chunks: Buffer[] = [];
+          upRes.on('data', (c: Buffer) => chunks.push(c));
+          upRes.on('end', () => recorded.push({ operation, body: Buffer.concat(chunks).toString('utf8') }));
+        }
         upRes.pipe(res);
       },
     );
@@ -282,7 +292,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
       const fault = pickFault(shape, attempt);
       log.push({ operation, fault });
-      if (fault === undefined) return forward(req, res, body);
+      if (fault === undefined) return forward(req, res, body, operation);
       if (fault === 'drop') return void req.socket.destroy();
       if (fault === 'stop') {
         req.socket.destroy();
@@ -319,6 +329,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     port,
     rules,
     log,
+    recorded,
     calls: () => count(() => true),
     faults: () => count((c) => c.fault !== undefined),
     total: () => log.length,
