@@ -17,7 +17,7 @@ import { REPO_ROOT } from '../helpers/run-action.js';
 
 // Throttling and 5xx on a share of AWS calls, injected by a proxy in front of moto: every run must end
 // with the same result as a clean run (retried) or a clear failure, and nothing may be created twice.
-// Faults hit the first attempts of calls (deterministic under concurrency); a seeded share would make the
+// Connections are also dropped without an answer. Faults hit the first attempts of calls (deterministic under concurrency); a seeded share would make the
 // outcome depend on which concurrent call draws which number.
 
 const GITOPS = join(REPO_ROOT, 'gitops');
@@ -100,6 +100,7 @@ describe('plan with throttling and 5xx on a share of AWS calls', () => {
       { firstAttempts: 1, every: 2, fault: 'throttle' },
       { firstAttempts: 2, every: 3, fault: 503 },
       { firstAttempts: 2, every: 4, fault: 500 },
+      { firstAttempts: 1, every: 5, fault: 'drop' },
     ];
     const faulty = await plan(regions);
     const injected = [...proxy.faults().values()].reduce((a, b) => a + b, 0);
@@ -173,6 +174,7 @@ describe('apply with throttling and 5xx on a share of AWS calls', () => {
       { firstAttempts: 1, every: 2, fault: 'throttle' },
       { firstAttempts: 2, every: 3, fault: 503 },
       { operation: /ExecuteChangeSet|CreateChangeSet/, firstAttempts: 1, fault: 500 },
+      { firstAttempts: 1, every: 5, fault: 'drop' },
     ];
     const report = await runApply(options(new AwsClientFactory()));
     expect(proxy.faults().get('cloudformation.ExecuteChangeSet')).toBe(6);
