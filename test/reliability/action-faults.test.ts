@@ -180,6 +180,62 @@ describe('plan-region while the GitHub API fails or rate-limits', () => {
   }, 120_000);
 });
 
+describe('plan-region while AWS throttles, fails or dies', () => {
+  beforeEach(async () => {
+    await moto.reset();
+    proxy.rules = [];
+    proxy.resetCounts();
+    github = await startGitHubApiStandIn();
+  });
+  afterEach(async () => {
+    await proxy.resume();
+    proxy.rules = [];
+    await github.close();
+  });
+
+  const outcome = (run: ActionRun) => ({
+    code: run.code,
+    errors: run.errors,
+    risk: run.outputs.risk,
+    regions: run.outputs.regions,
+    'has-changes': run.outputs['has-changes'],
+  });
+
+  test('throttling, 5xx and dropped connections on first attempts: the same plan as a clean run', async () => {
+    const clean = await plan();
+    expect(clean.code).toBe(0);
+    await moto.reset();
+    proxy.resetCounts();
+    proxy.rules = [
+      { firstAttempts: 1, every: 2, fault: 'throttle' },
+      { firstAttempts: 2, every: 3, fault: 503 },
+      { firstAttempts: 1, every: 5, fault: 'drop' },
+    ];
+    const faulty = await plan();
+    expect([...proxy.faults().values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(5);
+    expectNoStackTrace(faulty);
+    expect(outcome(faulty)).toEqual(outcome(clean));
+    expectReportAndSummary(faulty);
+    const stacks = (report: ActionRun) =>
+      (
+        JSON.parse(readFileSync(report.outputs['report-file']!, 'utf8')) as {
+          regions: { stacks: { stack: string; status: string; changeSetName?: string }[] }[];
+        }
+      ).regions.flatMap((r) => r.stacks.map((x) => `${x.stack}:${x.status}:${x.changeSetName ?? '-'}`));
+    expect(stacks(faulty)).toEqual(stacks(clean));
+  }, 120_000);
+
+  test('the emulator dies at the first change set: a failed step that says so, with its report and summary', async () => {
+    proxy.rules = [{ operation: 'CreateChangeSet', times: 1, fault: 'stop' }];
+    const run = await plan();
+    expect(proxy.stopped).toBe(true);
+    expectNoStackTrace(run);
+    expectReportAndSummary(run);
+    expect(run.code).toBe(1);
+    expect(run.errors.join('\n')).toMatch(/coderdemo-us-east-2-\w+/);
+  }, 120_000);
+});
+
 describe('apply-region when the emulator dies mid-apply', () => {
   beforeAll(async () => {
     github = await startGitHubApiStandIn();
