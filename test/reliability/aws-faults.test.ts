@@ -85,7 +85,7 @@ async function changeSetsPerStack(
   return out;
 }
 
-describe('plan with throttling and 5xx on a share of AWS calls', () => {
+describe('plan with throttling, 5xx and dropped connections on AWS calls', () => {
   test('ends with the same plan as a clean run, one change set per stack', async () => {
     const regions = await enabledRegions();
     const clean = await plan(regions);
@@ -136,7 +136,7 @@ describe('plan with throttling and 5xx on a share of AWS calls', () => {
   }, 180_000);
 });
 
-describe('apply with throttling and 5xx on a share of AWS calls', () => {
+describe('apply with throttling, 5xx and dropped connections on AWS calls', () => {
   let config: GitopsConfig;
   const options = (aws: AwsClientFactory): ApplyOptions => ({
     config,
