@@ -226,6 +226,8 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
     const diff = diffTemplates(base.json, head.json);
     Object.assign(plan, { templateDiff: diff.text, changes: diff.changes, iam: diff.iam });
     log.error(`${name}: ${plan.reason}`);
+    // An AWS call that failed leaves the plan incomplete: the step must not pass as if it were whole.
+    errors.push({ message: `${name} could not be planned: ${plan.reason}` });
     return { plan: finish(plan), errors };
   }
   // What the change set compares with is the deployed stack: a stack never deployed diffs from nothing.
@@ -337,6 +339,7 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
       iam: diff.iam,
     });
     log.error(`${name}: ${plan.reason}`);
+    errors.push({ message: `${name} could not be planned: ${plan.reason}` });
     finish(plan);
   }
   return { plan, errors };

@@ -62,6 +62,19 @@ function formatName(n: Record<string, string | string[]> | undefined): string | 
 }
 
 /** Describe the TLS session of a socket; never throws. */
+// Building a TLS context from Node's whole root store plus the extra CA costs more than the request
+// itself on loopback (bench/README.md): build it once per CA list (a run passes the same array).
+const contexts = new WeakMap<readonly string[], tls.SecureContext>();
+function secureContextFor(ca: string[] | undefined): tls.SecureContext | undefined {
+  if (!ca) return undefined;
+  let context = contexts.get(ca);
+  if (!context) {
+    context = tls.createSecureContext({ ca });
+    contexts.set(ca, context);
+  }
+  return context;
+}
+
 function describeTls(socket: tls.TLSSocket, host: string): PeerTls {
   const cert = socket.getPeerCertificate();
   const hasCert = !!cert && Object.keys(cert).length > 0;
@@ -148,7 +161,8 @@ export function probeHttp(opts: HttpProbeOptions): Promise<HttpProbeResult> {
             servername: isIP(opts.host) ? undefined : opts.host,
             // Verified by hand in describeTls so that an untrusted certificate is still reported.
             rejectUnauthorized: false,
-            ca: opts.ca,
+            // Passed through to tls.connect; @types/node's https.RequestOptions does not list it.
+            ...({ secureContext: secureContextFor(opts.ca) } as https.RequestOptions),
           })
         : http.request(common);
 
