@@ -120,7 +120,8 @@ export async function requestIdToken(opts: CredentialOptions): Promise<string> {
     opts.getIdToken ??
     (env.GITHUB_ACTIONS === 'true'
       ? (aud: string) => core.getIDToken(aud)
-      : (aud: string) => fetchIdToken(env.ACTIONS_ID_TOKEN_REQUEST_URL!, env.ACTIONS_ID_TOKEN_REQUEST_TOKEN!, aud));
+      : (aud: string) =>
+          fetchIdToken(env.ACTIONS_ID_TOKEN_REQUEST_URL!, env.ACTIONS_ID_TOKEN_REQUEST_TOKEN!, aud));
   const token = await withRetry(() => get(OIDC_AUDIENCE), {
     label: 'GitHub OIDC token',
     attempts: 3,

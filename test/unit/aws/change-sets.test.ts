@@ -145,13 +145,10 @@ describe('createChangeSet', () => {
   });
 
   it('any other FAILED change set is failed, with the reason CloudFormation gave', async () => {
-    cfnMock
-      .on(DescribeChangeSetCommand)
-      .rejectsOnce(notFound())
-      .resolves({
-        Status: 'FAILED',
-        StatusReason: 'Template format error: Unresolved resource dependencies [Vpc]',
-      });
+    cfnMock.on(DescribeChangeSetCommand).rejectsOnce(notFound()).resolves({
+      Status: 'FAILED',
+      StatusReason: 'Template format error: Unresolved resource dependencies [Vpc]',
+    });
     cfnMock.on(CreateChangeSetCommand).resolves({ Id: 'arn:cs' });
     const out = await createChangeSet(request());
     expect(out).toMatchObject({
@@ -162,13 +159,11 @@ describe('createChangeSet', () => {
 
   it('an API failure names the stack (wrapped once)', async () => {
     cfnMock.on(DescribeChangeSetCommand).rejects(notFound());
-    cfnMock
-      .on(CreateChangeSetCommand)
-      .rejects(
-        Object.assign(new Error('not authorized to perform cloudformation:CreateChangeSet'), {
-          name: 'AccessDenied',
-        }),
-      );
+    cfnMock.on(CreateChangeSetCommand).rejects(
+      Object.assign(new Error('not authorized to perform cloudformation:CreateChangeSet'), {
+        name: 'AccessDenied',
+      }),
+    );
     await expect(createChangeSet(request())).rejects.toThrow(
       `could not create change set for ${STACK}: AccessDenied: not authorized to perform cloudformation:CreateChangeSet`,
     );
