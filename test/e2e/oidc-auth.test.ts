@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { startOidcTokenServer, type OidcTokenServer } from '../../src/sandbox/oidc-token-server.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { runAction } from '../helpers/run-action.js';
@@ -34,7 +35,11 @@ describe.each(ACTIONS)('%s dist', (action) => {
         'role-to-assume': ROLE,
         'allowed-account-ids': ACCOUNT,
         region: 'us-east-2',
+        // Light work after the authentication this test is about: apply only plans its change sets,
+        // verify probes nothing outside this machine (every name goes to a closed loopback port).
+        'dry-run': 'true',
         checks: 'versions',
+        resolve: 'coderdemo.io:443:127.0.0.1:9\n*.coderdemo.io:443:127.0.0.1:9',
       },
       env: {
         ...awsEnv(),
@@ -89,5 +94,8 @@ describe.each(ACTIONS)('%s dist', (action) => {
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toContain("input 'role-to-assume'");
+    // The report file and the job summary are still written.
+    expect(JSON.parse(readFileSync(run.outputs['report-file']!, 'utf8'))).toMatchObject({ status: 'failed' });
+    expect(run.summary).toContain(`${action}: failed`);
   });
 });

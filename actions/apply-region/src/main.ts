@@ -9,6 +9,7 @@ import { readRunnerContext } from '../../../src/github/runner-context.js';
 import { selectRegions } from '../../../src/gitops/select-regions.js';
 import { loadValidatedGitops } from '../../../src/gitops/validate-gitops.js';
 import { renderApplyMarkdown } from '../../../src/report/apply-markdown.js';
+import { leaveFailureReport } from '../../../src/report/failure-report.js';
 import { writeReportFile } from '../../../src/report/write-report.js';
 import { errorMessage } from '../../../src/util/errors.js';
 import {
@@ -129,11 +130,13 @@ export async function run(): Promise<void> {
           logger.info(`reviewed plan: pull request #${pr.number} at ${pr.headSha.slice(0, 12)}`);
         } else {
           logger.info(
-            `no pull request was merged as ${ctx.sha.slice(0, 12)}: every change set is created fresh and held to low risk`,
+            `no pull request was merged as ${ctx.sha.slice(0, 12)}: every change set is created now and weighed against the limit for unreviewed changes`,
           );
         }
       } catch (err) {
-        logger.warn(`${errorMessage(err)}: every change set is created fresh and held to low risk`);
+        logger.warn(
+          `${errorMessage(err)}: every change set is created now and weighed against the limit for unreviewed changes`,
+        );
       }
     }
     const report = await runApply({
@@ -177,6 +180,7 @@ export async function run(): Promise<void> {
     }
   } catch (err) {
     core.setOutput(OUTPUTS.status, 'failed');
+    await leaveFailureReport('apply-region', 'apply-report.json', errorMessage(err));
     core.setFailed(`apply-region failed: ${errorMessage(err)}`);
   }
 }

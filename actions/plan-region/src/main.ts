@@ -8,6 +8,7 @@ import { upsertStickyComment } from '../../../src/github/sticky-comment.js';
 import { runPlan } from '../../../src/plan/plan-engine.js';
 import { preparePlanBase } from '../../../src/plan/prepare-base.js';
 import { COMMENT_BUDGET, renderPlanMarkdown, SUMMARY_BUDGET } from '../../../src/report/plan-markdown.js';
+import { leaveFailureReport } from '../../../src/report/failure-report.js';
 import { writeReportFile } from '../../../src/report/write-report.js';
 import { errorMessage } from '../../../src/util/errors.js';
 import {
@@ -157,10 +158,11 @@ export async function run(): Promise<void> {
       logger.error(e.message, { file: e.file, line: e.line, title: 'coder-gitops plan' });
     if (report.errors.length) {
       core.setFailed(
-        `plan-region failed: ${report.errors.length} configuration or template problem(s); the first: ${report.errors[0]!.message}`,
+        `plan-region failed: ${report.errors.length} problem(s) left the plan incomplete; the first: ${report.errors[0]!.message}`,
       );
     }
   } catch (err) {
+    await leaveFailureReport('plan-region', 'plan-report.json', errorMessage(err));
     core.setFailed(`plan-region failed: ${errorMessage(err)}`);
   }
 }

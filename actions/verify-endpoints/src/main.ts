@@ -6,6 +6,7 @@ import { createOctokit } from '../../../src/github/octokit.js';
 import { readRunnerContext } from '../../../src/github/runner-context.js';
 import { loadGitops } from '../../../src/gitops/load-gitops.js';
 import { renderVerifyMarkdown } from '../../../src/report/verify-markdown.js';
+import { leaveFailureReport } from '../../../src/report/failure-report.js';
 import { writeReportFile } from '../../../src/report/write-report.js';
 import { errorMessage, InputError } from '../../../src/util/errors.js';
 import {
@@ -170,6 +171,8 @@ export async function run(): Promise<void> {
       );
     }
   } catch (err) {
+    core.setOutput(OUTPUTS.status, 'failed');
+    await leaveFailureReport('verify-endpoints', 'verify-report.json', errorMessage(err));
     core.setFailed(`verify-endpoints failed: ${errorMessage(err)}`);
   }
 }
