@@ -4,13 +4,7 @@ import { runApply } from '../apply/apply-engine.js';
 import { selectRegions } from '../gitops/select-regions.js';
 import { loadValidatedGitops } from '../gitops/validate-gitops.js';
 import { renderApplyTerminal } from '../report/apply-markdown.js';
-import {
-  parseBooleanInput,
-  parseEnumInput,
-  parseHostPortInput,
-  parseIntegerInput,
-  parseRegionInput,
-} from '../util/inputs.js';
+import { parseEnumInput, parseHostPortInput, parseIntegerInput, parseRegionInput } from '../util/inputs.js';
 import { parseResolveOverrides } from '../verify/resolve-overrides.js';
 import { parseCommandArgs, str } from './args.js';
 import { awsFactory, COMMON_OPTIONS, commonSettings, emit } from './common.js';
@@ -43,17 +37,29 @@ export async function applyCommand(argv: string[]): Promise<number> {
   });
   if (values.help) return (process.stdout.write(`${APPLY_HELP}\n`), 0);
   const settings = commonSettings(values);
-  const config = await loadValidatedGitops(settings.gitopsDir);
-  const repoDir = await gitRoot(dirname(settings.gitopsDir));
+  // Every option is checked before anything is read or touched.
   const cluster = parseEnumInput(
     '--cluster',
     str(values, 'cluster'),
     ['eks', 'kubeconfig', 'skip'] as const,
     'eks',
   );
+  const dns = parseEnumInput('--dns', str(values, 'dns'), ['promote', 'hold', 'remove'] as const, 'promote');
+  const selection = parseRegionInput('--region', str(values, 'region'), 'all');
+  const timeoutMinutes = parseIntegerInput('--timeout-minutes', str(values, 'timeout-minutes'), 60, 1, 360);
+  const verify = {
+    caFile: str(values, 'ca-file') || undefined,
+    resolve: parseResolveOverrides(
+      ((values.resolve as unknown as string[] | undefined) ?? []).join('\n'),
+      '--resolve',
+    ),
+    nameserver: parseHostPortInput('--nameserver', str(values, 'nameserver'), 53),
+  };
+  const config = await loadValidatedGitops(settings.gitopsDir);
+  const repoDir = await gitRoot(dirname(settings.gitopsDir));
   const choice = values.account
     ? { regions: [], why: 'account-level stacks only' }
-    : await selectRegions(config, parseRegionInput('--region', str(values, 'region'), 'all'), {
+    : await selectRegions(config, selection, {
         input: '--region',
         repoDir,
         base: str(values, 'base-ref') || undefined,
@@ -65,20 +71,13 @@ export async function applyCommand(argv: string[]): Promise<number> {
     gitopsDir: config.dir,
     regions: choice.regions,
     headSha: str(values, 'head-sha') || (await gitHead(repoDir)) || 'local',
-    dryRun: parseBooleanInput('--dry-run', String(values['dry-run']), false),
-    dns: parseEnumInput('--dns', str(values, 'dns'), ['promote', 'hold', 'remove'] as const, 'promote'),
+    dryRun: values['dry-run'] === true,
+    dns,
     cluster,
     allowDestructive: values['allow-destructive'] === true,
-    timeoutMinutes: parseIntegerInput('--timeout-minutes', str(values, 'timeout-minutes'), 60, 1, 360),
+    timeoutMinutes,
     account: values.account === true,
-    verify: {
-      caFile: str(values, 'ca-file') || undefined,
-      resolve: parseResolveOverrides(
-        ((values.resolve as unknown as string[] | undefined) ?? []).join('\n'),
-        '--resolve',
-      ),
-      nameserver: parseHostPortInput('--nameserver', str(values, 'nameserver'), 53),
-    },
+    verify,
     aws,
     logger: settings.logger,
     clusterStep: clusterStepFor(cluster, {
