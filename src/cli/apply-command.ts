@@ -4,7 +4,8 @@ import { runApply } from '../apply/apply-engine.js';
 import { selectRegions } from '../gitops/select-regions.js';
 import { loadValidatedGitops } from '../gitops/validate-gitops.js';
 import { renderApplyTerminal } from '../report/apply-markdown.js';
-import { parseEnumInput, parseHostPortInput, parseIntegerInput, parseRegionInput } from '../util/inputs.js';
+import { parseEnumInput, parseIntegerInput, parseRegionInput } from '../util/inputs.js';
+import { parseOptionalNameserver } from '../verify/verify-inputs.js';
 import { parseResolveOverrides } from '../verify/resolve-overrides.js';
 import { parseCommandArgs, str } from './args.js';
 import { awsFactory, COMMON_OPTIONS, commonSettings, emit } from './common.js';
@@ -53,7 +54,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
       ((values.resolve as unknown as string[] | undefined) ?? []).join('\n'),
       '--resolve',
     ),
-    nameserver: parseHostPortInput('--nameserver', str(values, 'nameserver'), 53),
+    nameserver: parseOptionalNameserver(str(values, 'nameserver'), '--nameserver'),
   };
   const config = await loadValidatedGitops(settings.gitopsDir);
   const repoDir = await gitRoot(dirname(settings.gitopsDir));

@@ -1,8 +1,7 @@
 import { loadGitops } from '../gitops/load-gitops.js';
 import { renderVerifyText } from '../report/verify-text.js';
-import { InputError } from '../util/errors.js';
-import { parseHostPortInput, parseIntegerInput, parseListInput, parseRegionInput } from '../util/inputs.js';
-import { CHECK_NAMES, type CheckName } from '../verify/check-result.js';
+import { parseIntegerInput, parseRegionInput } from '../util/inputs.js';
+import { parseCheckNames, parseOptionalNameserver, verifyRegionNames } from '../verify/verify-inputs.js';
 import { parseResolveOverrides } from '../verify/resolve-overrides.js';
 import { runVerify } from '../verify/verify-engine.js';
 import { parseCommandArgs, str } from './args.js';
@@ -28,40 +27,29 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   });
   if (values.help) return (process.stdout.write(`${VERIFY_HELP}\n`), 0);
   const settings = commonSettings(values);
-  const config = await loadGitops(settings.gitopsDir);
+  // Every option is checked before anything is read or probed.
   const selection = parseRegionInput('--region', str(values, 'region'), 'all');
-  if (selection.kind === 'changed')
-    throw new InputError('--region', "'changed' is not allowed here: use all or region names");
-  const known = config.regions.map((r) => r.name);
-  if (selection.kind === 'list') {
-    const unknown = selection.regions.filter((r) => !known.includes(r));
-    if (unknown.length)
-      throw new InputError(
-        '--region',
-        `${unknown.join(', ')} not in ${config.dir}/regions (known: ${known.join(', ')})`,
-      );
-  }
-  const checks = parseListInput(str(values, 'checks'));
-  for (const c of checks) {
-    if (!(CHECK_NAMES as readonly string[]).includes(c))
-      throw new InputError('--checks', `'${c}' is not a check: use ${CHECK_NAMES.join(', ')}`);
-  }
-  const resolveLines = (values.resolve as unknown as string[] | undefined) ?? [];
+  const checks = parseCheckNames(str(values, 'checks'), '--checks');
+  const resolve = parseResolveOverrides(
+    ((values.resolve as unknown as string[] | undefined) ?? []).join('\n'),
+    '--resolve',
+  );
+  const nameserver = parseOptionalNameserver(str(values, 'nameserver'), '--nameserver');
+  const attempts = parseIntegerInput('--attempts', str(values, 'attempts'), 3, 1, 10);
+  const config = await loadGitops(settings.gitopsDir);
+  const regions = verifyRegionNames(config, selection, '--region');
   const aws =
     values.aws || settings.roleToAssume
       ? await awsFactory(settings, config.platform.hubRegion, 'verify')
       : undefined;
   const report = await runVerify({
     config,
-    regions:
-      selection.kind === 'list'
-        ? selection.regions
-        : config.regions.filter((r) => r.enabled).map((r) => r.name),
-    checks: checks.length ? (checks as CheckName[]) : [...CHECK_NAMES],
-    resolve: parseResolveOverrides(resolveLines.join('\n'), '--resolve'),
+    regions,
+    checks,
+    resolve,
     caFile: str(values, 'ca-file') || undefined,
-    nameserver: parseHostPortInput('--nameserver', str(values, 'nameserver'), 53),
-    attempts: parseIntegerInput('--attempts', str(values, 'attempts'), 3, 1, 10),
+    nameserver,
+    attempts,
     aws,
     logger: settings.logger,
   });

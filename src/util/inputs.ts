@@ -90,18 +90,3 @@ export function parseRoleInput(name: string, raw: string): string | undefined {
   }
   return v;
 }
-
-/** `host[:port]` (default port 53). */
-export function parseHostPortInput(
-  name: string,
-  raw: string,
-  defaultPort: number,
-): { host: string; port: number } | undefined {
-  const v = raw.trim();
-  if (!v) return undefined;
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+)(?::(\d{1,5}))?$/.exec(v);
-  if (!m) throw new InputError(name, `'${v}' is not host[:port] (e.g. 127.0.0.1:5353)`);
-  const port = m[2] ? Number(m[2]) : defaultPort;
-  if (port < 1 || port > 65535) throw new InputError(name, `port ${port} is outside 1-65535`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
-}

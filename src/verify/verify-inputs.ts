@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
+import type { GitopsConfig } from '../gitops/types.js';
 import { InputError } from '../util/errors.js';
+import type { RegionSelection } from '../util/inputs.js';
 import { CHECK_NAMES, type CheckName } from './check-result.js';
 
 /** `https,tls` (commas or whitespace; empty = every check) → check names; unknown names are an InputError. */
@@ -32,4 +34,33 @@ export function parseNameserver(text: string, input = 'nameserver'): { host: str
     throw new InputError(input, `'${text}': port must be a number from 1 to 65535`);
   }
   return { host, port };
+}
+
+/** The regions to check: named ones (each must have a region file), or every enabled one. */
+export function verifyRegionNames(
+  config: GitopsConfig,
+  selection: RegionSelection,
+  input = 'region',
+): string[] {
+  if (selection.kind === 'changed') {
+    throw new InputError(input, "'changed' is not allowed here: use all or region names");
+  }
+  if (selection.kind === 'all') return config.regions.filter((r) => r.enabled).map((r) => r.name);
+  const known = config.regions.map((r) => r.name);
+  const unknown = selection.regions.filter((r) => !known.includes(r));
+  if (unknown.length) {
+    throw new InputError(
+      input,
+      `${unknown.join(', ')} not in ${config.dir}/regions (known: ${known.join(', ')})`,
+    );
+  }
+  return selection.regions;
+}
+
+/** `host[:port]`, or undefined when empty. */
+export function parseOptionalNameserver(
+  text: string,
+  input = 'nameserver',
+): { host: string; port: number } | undefined {
+  return text.trim() ? parseNameserver(text, input) : undefined;
 }

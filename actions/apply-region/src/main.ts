@@ -16,13 +16,13 @@ import {
   parseAccountIdsInput,
   parseBooleanInput,
   parseEnumInput,
-  parseHostPortInput,
   parseIntegerInput,
   parseRegionInput,
   parseRoleInput,
   type RegionSelection,
 } from '../../../src/util/inputs.js';
 import { ActionsLogger } from '../../../src/util/logger.js';
+import { parseOptionalNameserver } from '../../../src/verify/verify-inputs.js';
 import { parseResolveOverrides, type ResolveOverride } from '../../../src/verify/resolve-overrides.js';
 import { clusterStepFor } from '../../../src/apply/cluster-step.js';
 
@@ -88,7 +88,7 @@ export function readInputs(get: (name: string) => string = (n) => core.getInput(
     fluxCli: get(INPUTS.fluxCli).trim() || 'flux',
     caFile: get(INPUTS.caFile).trim() || undefined,
     resolve: parseResolveOverrides(get(INPUTS.resolve), INPUTS.resolve),
-    nameserver: parseHostPortInput(INPUTS.nameserver, get(INPUTS.nameserver), 53),
+    nameserver: parseOptionalNameserver(get(INPUTS.nameserver), INPUTS.nameserver),
   };
 }
 

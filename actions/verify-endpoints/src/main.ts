@@ -12,15 +12,18 @@ import { errorMessage, InputError } from '../../../src/util/errors.js';
 import {
   parseAccountIdsInput,
   parseBooleanInput,
-  parseHostPortInput,
   parseIntegerInput,
-  parseListInput,
   parseRegionInput,
   parseRoleInput,
   type RegionSelection,
 } from '../../../src/util/inputs.js';
 import { ActionsLogger } from '../../../src/util/logger.js';
-import { CHECK_NAMES, failingResults, type CheckName } from '../../../src/verify/check-result.js';
+import { failingResults, type CheckName } from '../../../src/verify/check-result.js';
+import {
+  parseCheckNames,
+  parseOptionalNameserver,
+  verifyRegionNames,
+} from '../../../src/verify/verify-inputs.js';
 import { runVerify } from '../../../src/verify/verify-engine.js';
 import { parseResolveOverrides, type ResolveOverride } from '../../../src/verify/resolve-overrides.js';
 import { resolve } from 'node:path';
@@ -57,27 +60,15 @@ export interface VerifyInputs {
 
 /** Read and validate the inputs into a typed object; throws InputError naming the input. */
 export function readInputs(get: (name: string) => string = (n) => core.getInput(n)): VerifyInputs {
-  const region = parseRegionInput(INPUTS.region, get(INPUTS.region), 'all');
-  if (region.kind === 'changed')
-    throw new InputError(INPUTS.region, "'changed' is not allowed here: use all or region names");
-  const checks = parseListInput(get(INPUTS.checks));
-  for (const c of checks) {
-    if (!(CHECK_NAMES as readonly string[]).includes(c)) {
-      throw new InputError(
-        INPUTS.checks,
-        `'${c}' is not a check: use a comma list of ${CHECK_NAMES.join(', ')}`,
-      );
-    }
-  }
   return {
-    region,
+    region: parseRegionInput(INPUTS.region, get(INPUTS.region), 'all'),
     gitopsDir: get(INPUTS.gitopsDir).trim() || 'gitops',
     roleToAssume: parseRoleInput(INPUTS.roleToAssume, get(INPUTS.roleToAssume)),
     allowedAccountIds: parseAccountIdsInput(INPUTS.allowedAccountIds, get(INPUTS.allowedAccountIds)),
-    checks: checks.length ? (checks as CheckName[]) : [...CHECK_NAMES],
+    checks: parseCheckNames(get(INPUTS.checks), INPUTS.checks),
     resolve: parseResolveOverrides(get(INPUTS.resolve), INPUTS.resolve),
     caFile: get(INPUTS.caFile).trim() || undefined,
-    nameserver: parseHostPortInput(INPUTS.nameserver, get(INPUTS.nameserver), 53),
+    nameserver: parseOptionalNameserver(get(INPUTS.nameserver), INPUTS.nameserver),
     attempts: parseIntegerInput(INPUTS.attempts, get(INPUTS.attempts), 3, 1, 10),
     incidentIssue: parseBooleanInput(INPUTS.incidentIssue, get(INPUTS.incidentIssue), false),
     githubToken: get(INPUTS.githubToken).trim() || undefined,
@@ -92,20 +83,7 @@ export async function run(): Promise<void> {
     if (inputs.githubToken) logger.setSecret(inputs.githubToken);
     const ctx = readRunnerContext();
     const config = await loadGitops(resolve(ctx.workspace, inputs.gitopsDir));
-    const known = config.regions.map((r) => r.name);
-    if (inputs.region.kind === 'list') {
-      const unknown = inputs.region.regions.filter((r) => !known.includes(r));
-      if (unknown.length) {
-        throw new InputError(
-          INPUTS.region,
-          `${unknown.join(', ')} not in ${inputs.gitopsDir}/regions (known: ${known.join(', ')})`,
-        );
-      }
-    }
-    const regions =
-      inputs.region.kind === 'list'
-        ? inputs.region.regions
-        : config.regions.filter((r) => r.enabled).map((r) => r.name);
+    const regions = verifyRegionNames(config, inputs.region, INPUTS.region);
     let aws: AwsClientFactory | undefined;
     if (inputs.roleToAssume) {
       const creds = await resolveCredentials({
@@ -171,7 +149,7 @@ export async function run(): Promise<void> {
       );
     }
   } catch (err) {
-    core.setOutput(OUTPUTS.status, 'failed');
+    core.setOutput(OUTPUTS.status, 'fail');
     await leaveFailureReport('verify-endpoints', 'verify-report.json', errorMessage(err));
     core.setFailed(`verify-endpoints failed: ${errorMessage(err)}`);
   }
