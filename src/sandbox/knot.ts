@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { queryDns } from '../verify/dns-query.js';
@@ -64,18 +64,6 @@ export function findKnotd(): string | undefined {
     )
     .some(Boolean);
   return hasGeoip ? path : undefined;
-}
-
-function freeUdpTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function zoneFile(cfg: KnotConfig): string {
@@ -172,7 +160,7 @@ export async function startKnot(opts: StartKnotOptions): Promise<KnotServer> {
   if (!knotd) throw new Error(`knotd with the geoip module is not installed: ${KNOT_INSTALL_COMMAND}`);
   const ownDir = !opts.dir;
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'knot-')));
-  const port = opts.port ?? (await freeUdpTcpPort());
+  const port = opts.port ?? (await freePort());
   let child: ChildProcess | undefined;
   let stderr = '';
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { fileURLToPath } from 'node:url';
 
 /** moto's server with the ExecuteChangeSet outputs gap closed (see the launcher's docstring). */
@@ -22,21 +22,9 @@ export interface StartMotoOptions {
   readyTimeoutMs?: number;
 }
 
-async function pickPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Start the moto AWS emulator on a free loopback port and wait until it answers. */
 export async function startMotoServer(opts: StartMotoOptions = {}): Promise<MotoServer> {
-  const port = opts.port ?? (await pickPort());
+  const port = opts.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn(opts.python ?? 'python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     env: {

@@ -114,13 +114,15 @@ export interface ConsoleLoggerOptions {
 export class ConsoleLogger extends BaseLogger {
   private readonly write: (line: string) => void;
   private readonly verbose: boolean;
-  constructor(opts: ConsoleLoggerOptions = {}, prefix = '', masker = new SecretMasker()) {
+  constructor(
+    private readonly opts: ConsoleLoggerOptions = {},
+    prefix = '',
+    masker = new SecretMasker(),
+  ) {
     super(prefix, masker);
     this.write = opts.write ?? ((l) => process.stderr.write(`${l}\n`));
     this.verbose = opts.verbose ?? false;
-    this.opts = opts;
   }
-  private readonly opts: ConsoleLoggerOptions;
   private indent(): string {
     return '  '.repeat(this.depth);
   }

@@ -1,6 +1,6 @@
 import { PhaseTimer } from '../../src/verify/phase-timer.js';
 import { probeHttp } from '../../src/verify/http-probe.js';
-import { freePort } from '../helpers/free-port.js';
+import { freePort } from '../../src/sandbox/free-port.js';
 
 function timerAt(times: number[]): PhaseTimer {
   let i = 0;

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 
-/** A free TCP port on loopback. */
+/** A port free on loopback now (TCP; the sandbox's servers take it right after). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
