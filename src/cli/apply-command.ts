@@ -57,6 +57,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
     nameserver: parseOptionalNameserver(str(values, 'nameserver'), '--nameserver'),
   };
   const config = await loadValidatedGitops(settings.gitopsDir);
+  if (settings.hostedZoneId) config.platform.hostedZoneId = settings.hostedZoneId;
   const repoDir = await gitRoot(dirname(settings.gitopsDir));
   const choice = values.account
     ? { regions: [], why: 'account-level stacks only' }

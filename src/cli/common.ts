@@ -11,6 +11,7 @@ export const COMMON_OPTIONS: OptionSpec = {
   'gitops-dir': { type: 'string', default: 'gitops' },
   'role-to-assume': { type: 'string' },
   'allowed-account-ids': { type: 'string' },
+  'hosted-zone-id': { type: 'string' },
   json: { type: 'boolean', default: false },
   verbose: { type: 'boolean', short: 'v', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -20,6 +21,8 @@ export interface CommonSettings {
   gitopsDir: string;
   roleToAssume?: string;
   allowedAccountIds: string[];
+  /** The zone's id when it is not platform.yaml's (a sandbox kept with --keep: the emulator makes its own ids). */
+  hostedZoneId?: string;
   json: boolean;
   logger: Logger;
 }
@@ -31,6 +34,7 @@ export function commonSettings(values: Record<string, string | boolean | undefin
     gitopsDir: resolve(s('gitops-dir') || 'gitops'),
     roleToAssume: parseRoleInput('--role-to-assume', s('role-to-assume')),
     allowedAccountIds: parseAccountIdsInput('--allowed-account-ids', s('allowed-account-ids')),
+    hostedZoneId: s('hosted-zone-id') || undefined,
     json: values.json === true,
     logger: new ConsoleLogger({ verbose: values.verbose === true }),
   };

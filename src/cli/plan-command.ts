@@ -70,6 +70,7 @@ export async function planCommand(argv: string[]): Promise<number> {
     baseRef,
     aws,
     offlineReason,
+    hostedZoneId: settings.hostedZoneId,
     logger: settings.logger,
   });
   const md = str(values, 'markdown-file');

@@ -37,6 +37,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const nameserver = parseOptionalNameserver(str(values, 'nameserver'), '--nameserver');
   const attempts = parseIntegerInput('--attempts', str(values, 'attempts'), 3, 1, 10);
   const config = await loadGitops(settings.gitopsDir);
+  if (settings.hostedZoneId) config.platform.hostedZoneId = settings.hostedZoneId;
   const regions = verifyRegionNames(config, selection, '--region');
   const aws =
     values.aws || settings.roleToAssume

@@ -14,7 +14,8 @@ export function renderVerifyText(report: VerifyReport): string {
         r.status + (r.flaky ? ' (flaky)' : ''),
         r.check,
         r.target,
-        r.summary + (r.reason && r.status !== 'pass' ? ` (${r.reason})` : ''),
+        r.summary +
+          (r.reason && r.status !== 'pass' && !r.summary.includes(r.reason) ? ` (${r.reason})` : ''),
       ]),
     ),
   );

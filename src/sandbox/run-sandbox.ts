@@ -20,6 +20,7 @@ import type { PlanReport } from '../plan/plan-types.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { CHECK_NAMES, type CheckName } from '../verify/check-result.js';
+import { queryDns } from '../verify/dns-query.js';
 import { runVerify, type VerifyReport } from '../verify/verify-engine.js';
 import { gitHead } from '../cli/git-head.js';
 import { registerAuroraStandIn } from './aurora-stand-in.js';
@@ -147,6 +148,23 @@ async function roleFactory(
   return new AwsClientFactory({ credentials: creds.provider });
 }
 
+const servedZones = new WeakMap<KnotServer, string>();
+
+/** Regenerate Knot's zone from the emulator's Route 53 records; reload only when they changed. */
+async function refreshKnot(
+  aws: AwsClientFactory,
+  config: GitopsConfig,
+  zone: string,
+  targets: StandInTarget[],
+  knot: KnotServer,
+): Promise<void> {
+  const cfg = zoneFromRoute53(config, await listRecords(aws, zone), targets).knot;
+  const text = JSON.stringify(cfg);
+  if (servedZones.get(knot) === text) return;
+  await knot.reload(cfg);
+  servedZones.set(knot, text);
+}
+
 async function stopAll(run: Running): Promise<void> {
   await Promise.allSettled([run.knot?.stop(), run.endpoints?.close(), run.oidc?.close(), run.moto?.stop()]);
   if (run.workDir) await rm(run.workDir, { recursive: true, force: true });
@@ -165,6 +183,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
   const report: SandboxReport = { ok: false, steps, regions: [], durationMs: 0 };
   const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
   const running: Running = {};
+  let kept: { config: GitopsConfig; zone: string; targets: StandInTarget[] } | undefined;
   const step = async <T>(name: string, fn: () => Promise<{ value: T; detail: string }>): Promise<T> => {
     return log.group(name, async () => {
       try {
@@ -276,6 +295,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
       };
     });
 
+    kept = { config, zone, targets };
     const headSha = (await gitHead(dirname(opts.gitopsDir))) || 'sandbox';
     const plan = await step('plan every enabled region', async () => {
       const p = await runPlan({
@@ -338,6 +358,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
       running.knot = await step('Knot DNS from the emulator’s Route 53 records', async () => {
         const zoneCfg = zoneFromRoute53(config, await listRecords(admin, zone), targets);
         const k = await startKnot({ ...zoneCfg.knot, knotd });
+        servedZones.set(k, JSON.stringify(zoneCfg.knot));
         return {
           value: k,
           detail: `127.0.0.1:${k.port}, latency set ${zoneCfg.latencyRegions.join(', ') || 'empty'}, ${zoneCfg.knot.geo.length} client-subnet rules`,
@@ -380,6 +401,63 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
       };
     });
 
+    if (running.knot) {
+      const spoke = config.regions.find((r) => r.enabled && r.role === 'spoke');
+      const vantage = spoke && config.platform.vantagePoints.find((v) => v.expectedRegions[0] === spoke.name);
+      if (spoke && vantage) {
+        await step(`drain ${spoke.name} and promote it again`, async () => {
+          const regionOf = async (): Promise<string> => {
+            await refreshKnot(admin, config, zone, targets, running.knot!);
+            const answer = await queryDns({
+              server: { host: running.knot!.host, port: running.knot!.port },
+              name: domain,
+              type: 'A',
+              clientSubnet: vantage.clientSubnet,
+              timeoutMs: 2000,
+            });
+            const address = answer.answers.find((a) => a.type === 'A')?.data;
+            return (
+              targets.find((t) => t.address === address)?.region ?? `no region (${address ?? 'no answer'})`
+            );
+          };
+          const dnsRun = (dns: 'remove' | 'promote') =>
+            runApply({
+              config,
+              gitopsDir: config.dir,
+              regions: [spoke.name],
+              headSha,
+              dryRun: false,
+              dns,
+              cluster: 'skip',
+              allowDestructive: false,
+              timeoutMinutes: 10,
+              verify: { caFile: running.endpoints!.ca.certFile, resolve: running.endpoints!.resolve },
+              aws: deployAws,
+              logger: log.child(`dns ${dns}`),
+              pollIntervalMs: 200,
+            });
+          const before = await regionOf();
+          const drained = await dnsRun('remove');
+          const during = await regionOf();
+          const promoted = await dnsRun('promote');
+          const after = await regionOf();
+          const hub = config.platform.hubRegion;
+          if (drained.status === 'failed' || promoted.status === 'failed') {
+            throw new Error([...drained.errors, ...promoted.errors].join('; '));
+          }
+          if (before !== spoke.name || during !== hub || after !== spoke.name) {
+            throw new Error(
+              `${vantage.name}'s answer for ${domain} went ${before} → ${during} → ${after}; expected ${spoke.name} → ${hub} → ${spoke.name}`,
+            );
+          }
+          return {
+            value: undefined,
+            detail: `${vantage.name} (${vantage.clientSubnet}) asking for ${domain}: ${before}, drained → ${during}, promoted again → ${after}`,
+          };
+        });
+      }
+    }
+
     for (const region of enabled) {
       const r = apply.regions.find((x) => x.region === region);
       const own = verify.results.filter((x) => x.region === region);
@@ -416,7 +494,22 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
     log.error(`sandbox stopped: ${errorMessage(err)}`);
   } finally {
     report.durationMs = Math.round(performance.now() - t0);
-    if (!opts.keep || !report.ok) {
+    if (opts.keep && report.ok) {
+      // Kept running for the CLI: Ctrl-C (or a TERM) stops the emulator, Knot and the endpoints.
+      const knot = running.knot;
+      if (knot && kept) {
+        const { config: keptConfig, zone: keptZone, targets: keptTargets } = kept;
+        // Knot follows Route 53 while kept, so a drain or promote through the CLI changes the answers.
+        const admin = new AwsClientFactory();
+        const timer = setInterval(() => {
+          void refreshKnot(admin, keptConfig, keptZone, keptTargets, knot).catch(() => undefined);
+        }, 2000);
+        timer.unref();
+      }
+      const stop = () => void stopAll(running).finally(() => process.exit(130));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    } else {
       await stopAll(running);
       for (const k of ENV_KEYS) {
         if (savedEnv[k] === undefined) delete process.env[k];
@@ -466,7 +559,8 @@ export function renderSandboxText(report: SandboxReport): string {
     out.push('', 'the sandbox keeps running (Ctrl-C stops it); reuse it with:');
     for (const [k, v] of Object.entries(report.env)) out.push(`  export ${k}='${v}'`);
     out.push(
-      `  npx coder-gitops verify --ca-file "$CA_FILE" ${report.env.NAMESERVER ? '--nameserver "$NAMESERVER" ' : ''}$(for r in $RESOLVE; do printf -- '--resolve %s ' "$r"; done)`,
+      `  npx coder-gitops verify --aws --hosted-zone-id "$HOSTED_ZONE_ID" --ca-file "$CA_FILE" ${report.env.NAMESERVER ? '--nameserver "$NAMESERVER" ' : ''}$(for r in $RESOLVE; do printf -- '--resolve %s ' "$r"; done)`,
+      `  npx coder-gitops apply --region us-west-2 --dns remove --cluster skip --hosted-zone-id "$HOSTED_ZONE_ID"   # drain a region`,
     );
   }
   return out.join('\n');

@@ -59,6 +59,10 @@ test('the sandbox applies, promotes and verifies every enabled region, then stop
     const oregon = cells.filter((c) => c.vantage === 'oregon');
     expect(oregon.length).toBeGreaterThan(0);
     expect(oregon.every((c) => c.answeredRegion === 'us-west-2' && c.status === 'pass')).toBe(true);
+    // Draining us-west-2 really changes what Knot answers Oregon, and promoting it changes it back.
+    const drain = report.steps.find((s) => s.name === 'drain us-west-2 and promote it again');
+    expect(drain?.status).toBe('ok');
+    expect(drain?.detail).toContain('us-west-2, drained → us-east-2, promoted again → us-west-2');
   } else {
     expect(report.steps.find((s) => s.name === 'Knot DNS')?.detail).toContain('apt-get install');
   }
