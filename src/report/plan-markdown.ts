@@ -33,6 +33,12 @@ export interface PlanMarkdown {
 const RISK_ICON: Record<Risk, string> = { none: '⚪', low: '🟢', medium: '🟡', high: '🔴' };
 const CELL = 120;
 
+/** `known after apply (network.VpcId in us-east-2)` → `network.VpcId in us-east-2`, to not say it twice. */
+function afterApplyDetail(reason: string): string {
+  const m = /^known after apply \((.*)\)$/.exec(reason);
+  return m ? m[1]! : reason;
+}
+
 /** Blast-radius numbers shown in the header (and usable by the CLI). */
 export interface BlastRadius {
   regions: number;
@@ -421,7 +427,9 @@ function stacksSummary(stacks: StackPlan[]): string {
 }
 
 function statusText(s: StackPlan): string {
-  const reason = s.reason ? ` — ${escapeText(clip(s.reason, CELL))}` : '';
+  // The reason often starts with the status itself (`offline: …`): say it once.
+  const why = s.reason?.startsWith(`${s.status}: `) ? s.reason.slice(s.status.length + 2) : s.reason;
+  const reason = why ? ` — ${escapeText(clip(why, CELL))}` : '';
   const risk = s.risk === 'high' || s.risk === 'medium' ? ` ${RISK_ICON[s.risk]}` : '';
   return `${s.status}${risk}${reason}`;
 }
@@ -450,7 +458,7 @@ function parametersTable(stacks: StackPlan[]): string {
         ? p.after === undefined && p.reason === 'removed'
           ? '_removed_'
           : codeSpan(clip(p.after ?? '', CELL))
-        : `_known after apply_${p.reason ? ` (${escapeText(clip(p.reason, CELL))})` : ''}`;
+        : `_known after apply_${p.reason ? ` (${escapeText(clip(afterApplyDetail(p.reason), CELL))})` : ''}`;
       rows.push(
         `| ${codeSpan(s.stack)} | ${codeSpan(p.key)} | ${codeSpan(clip(p.before ?? '', CELL))} | ${after} |`,
       );
@@ -541,7 +549,7 @@ function clusterVarsTable(region: RegionPlan): string {
       ? v.after === undefined
         ? `_removed_`
         : codeSpan(clip(v.after, CELL))
-      : `_known after apply_${v.reason ? ` (${escapeText(clip(v.reason, CELL))})` : ''}`;
+      : `_known after apply_${v.reason ? ` (${escapeText(clip(afterApplyDetail(v.reason), CELL))})` : ''}`;
     return `| ${codeSpan(v.name)} | ${v.before === undefined ? '' : codeSpan(clip(v.before, CELL))} | ${after} |`;
   });
   return `**Cluster variables** (${codeSpan('cluster-vars', false)})\n\n| Variable | Before | After |\n|---|---|---|\n${rows.join('\n')}\n\n`;
