@@ -106,14 +106,20 @@ export async function run(): Promise<void> {
       baseRef,
       headRef: headSha || 'HEAD',
       tmpDir: ctx.tempDir,
+    }).catch((err: unknown) => {
+      // A base someone asked for (the input, the pull request's) must exist; the fallback HEAD^ may not
+      // (a repository's first commit): then every region is planned against what is deployed.
+      if (inputs.baseRef || ctx.pullRequest) throw err;
+      logger.warn(`no base revision to compare with (${errorMessage(err)}): planning every region`);
+      return undefined;
     });
 
     const report = await runPlan({
       gitopsDir,
-      baseDir: base.baseDir,
+      baseDir: base?.baseDir,
       regions: inputs.region.kind === 'list' ? inputs.region.regions : inputs.region.kind,
-      changedFiles: base.changedFiles,
-      gitopsPath: base.gitopsPath,
+      changedFiles: base?.changedFiles,
+      gitopsPath: base?.gitopsPath,
       headSha,
       baseRef,
       aws,
