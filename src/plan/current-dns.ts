@@ -1,17 +1,7 @@
-import {
-  ListResourceRecordSetsCommand,
-  type ListResourceRecordSetsCommandOutput,
-  type Route53Client,
-} from '@aws-sdk/client-route-53';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import { listRecords, normalizeName } from '../aws/route53/alias-records.js';
 import { errorCode, wrapAwsError } from '../util/errors.js';
 import type { CurrentDns } from './dns-diff.js';
-
-function normalize(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/\.$/, '')
-    .replace(/^\\052/, '*');
-}
 
 /**
  * What the hosted zone holds for the platform: regions in latency routing (a SetIdentifier with a
@@ -22,28 +12,14 @@ export async function readCurrentDns(
   hostedZoneId: string,
   domain: string,
 ): Promise<CurrentDns | undefined> {
-  const apex = normalize(domain);
+  const apex = normalizeName(domain);
   const latency = new Set<string>();
   const names = new Set<string>();
-  let start: { name?: string; type?: string; id?: string } | undefined = {};
   try {
-    while (start) {
-      const page: ListResourceRecordSetsCommandOutput = await route53.send(
-        new ListResourceRecordSetsCommand({
-          HostedZoneId: hostedZoneId,
-          StartRecordName: start.name,
-          StartRecordType: start.type as never,
-          StartRecordIdentifier: start.id,
-        }),
-      );
-      for (const rr of page.ResourceRecordSets ?? []) {
-        const name = normalize(rr.Name ?? '');
-        names.add(name);
-        if (rr.Region && (name === apex || name === `*.${apex}`)) latency.add(rr.Region);
-      }
-      start = page.IsTruncated
-        ? { name: page.NextRecordName, type: page.NextRecordType, id: page.NextRecordIdentifier }
-        : undefined;
+    for (const rr of await listRecords(route53, hostedZoneId)) {
+      const name = normalizeName(rr.Name ?? '');
+      names.add(name);
+      if (rr.Region && (name === apex || name === `*.${apex}`)) latency.add(rr.Region);
     }
   } catch (err) {
     if (errorCode(err) === 'NoSuchHostedZone') return undefined;

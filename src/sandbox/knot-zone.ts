@@ -1,4 +1,5 @@
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { normalizeName } from '../aws/route53/alias-records.js';
 import type { GitopsConfig } from '../gitops/types.js';
 import type { KnotConfig, KnotGeoRule, KnotRecord } from './knot.js';
 
@@ -15,12 +16,6 @@ export interface SandboxZone {
   latencyRegions: string[];
 }
 
-const bare = (name: string) =>
-  name
-    .replace(/\.$/, '')
-    .replace(/^\\052/, '*')
-    .toLowerCase();
-
 /**
  * The zone Knot serves, generated from the emulator's Route 53 records: alias records become A
  * records at the address of the stand-in they point at; the latency set of the apex and `*.<domain>`
@@ -34,13 +29,13 @@ export function zoneFromRoute53(
   targets: StandInTarget[],
 ): SandboxZone {
   const domain = config.platform.domain.toLowerCase();
-  const byDns = new Map(targets.map((t) => [bare(t.dnsName), t]));
+  const byDns = new Map(targets.map((t) => [normalizeName(t.dnsName), t]));
   const out: KnotRecord[] = [];
   const latency = new Map<string, Map<string, string>>(); // record name → region → address
   for (const rr of records) {
-    const name = bare(rr.Name ?? '');
+    const name = normalizeName(rr.Name ?? '');
     if (rr.Type !== 'A' || !rr.AliasTarget?.DNSName) continue;
-    const target = byDns.get(bare(rr.AliasTarget.DNSName));
+    const target = byDns.get(normalizeName(rr.AliasTarget.DNSName));
     if (!target) continue;
     if (rr.SetIdentifier) {
       const set = latency.get(name) ?? new Map<string, string>();

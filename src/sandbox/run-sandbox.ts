@@ -1,17 +1,12 @@
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import {
-  CreateHostedZoneCommand,
-  ListHostedZonesByNameCommand,
-  ListResourceRecordSetsCommand,
-  type ListResourceRecordSetsCommandOutput,
-  type ResourceRecordSet,
-} from '@aws-sdk/client-route-53';
+import { CreateHostedZoneCommand, ListHostedZonesByNameCommand } from '@aws-sdk/client-route-53';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runApply } from '../apply/apply-engine.js';
 import type { ApplyReport } from '../apply/apply-types.js';
 import { AwsClientFactory } from '../aws/client-factory.js';
+import { listRecords } from '../aws/route53/alias-records.js';
 import { resolveCredentials } from '../aws/oidc-credentials.js';
 import { loadValidatedGitops } from '../gitops/validate-gitops.js';
 import { stackName, type GitopsConfig } from '../gitops/types.js';
@@ -97,26 +92,6 @@ async function zoneId(aws: AwsClientFactory, domain: string): Promise<string> {
   return created.HostedZone!.Id!.replace('/hostedzone/', '');
 }
 
-async function listRecords(aws: AwsClientFactory, zone: string): Promise<ResourceRecordSet[]> {
-  const out: ResourceRecordSet[] = [];
-  let start: { name?: string; type?: string; id?: string } | undefined = {};
-  while (start) {
-    const page: ListResourceRecordSetsCommandOutput = await aws.route53().send(
-      new ListResourceRecordSetsCommand({
-        HostedZoneId: zone,
-        StartRecordName: start.name,
-        StartRecordType: start.type as never,
-        StartRecordIdentifier: start.id,
-      }),
-    );
-    out.push(...(page.ResourceRecordSets ?? []));
-    start = page.IsTruncated
-      ? { name: page.NextRecordName, type: page.NextRecordType, id: page.NextRecordIdentifier }
-      : undefined;
-  }
-  return out;
-}
-
 async function accountOutputs(aws: AwsClientFactory, config: GitopsConfig): Promise<Record<string, string>> {
   const { account, project } = config.platform;
   const out: Record<string, string> = {};
@@ -158,7 +133,7 @@ async function refreshKnot(
   targets: StandInTarget[],
   knot: KnotServer,
 ): Promise<void> {
-  const cfg = zoneFromRoute53(config, await listRecords(aws, zone), targets).knot;
+  const cfg = zoneFromRoute53(config, await listRecords(aws.route53(), zone), targets).knot;
   const text = JSON.stringify(cfg);
   if (servedZones.get(knot) === text) return;
   await knot.reload(cfg);
@@ -356,7 +331,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
     let nameserver: { host: string; port: number } | undefined;
     if (knotd) {
       running.knot = await step('Knot DNS from the emulator’s Route 53 records', async () => {
-        const zoneCfg = zoneFromRoute53(config, await listRecords(admin, zone), targets);
+        const zoneCfg = zoneFromRoute53(config, await listRecords(admin.route53(), zone), targets);
         const k = await startKnot({ ...zoneCfg.knot, knotd });
         servedZones.set(k, JSON.stringify(zoneCfg.knot));
         return {

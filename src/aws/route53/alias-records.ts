@@ -89,14 +89,14 @@ function sameRecord(a: ResourceRecordSet, b: ResourceRecordSet): boolean {
   );
 }
 
-/** Every record set in the zone named one of `names` (all pages). */
+/** Every record set in the zone (all pages), or only those named one of `names`. */
 export async function listRecords(
   route53: Route53Client,
   hostedZoneId: string,
-  names: string[],
+  names?: string[],
   sleep?: (ms: number) => Promise<void>,
 ): Promise<ResourceRecordSet[]> {
-  const wanted = new Set(names.map(normalizeName));
+  const wanted = names && new Set(names.map(normalizeName));
   const out: ResourceRecordSet[] = [];
   let start: { name?: string; type?: string; id?: string } = {};
   for (;;) {
@@ -112,7 +112,8 @@ export async function listRecords(
         ),
       { label: 'ListResourceRecordSets', sleep },
     );
-    for (const r of page.ResourceRecordSets ?? []) if (wanted.has(normalizeName(r.Name ?? ''))) out.push(r);
+    for (const r of page.ResourceRecordSets ?? [])
+      if (!wanted || wanted.has(normalizeName(r.Name ?? ''))) out.push(r);
     if (!page.IsTruncated) return out;
     start = { name: page.NextRecordName, type: page.NextRecordType, id: page.NextRecordIdentifier };
   }
