@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { findKnotd } from '../../src/sandbox/knot.js';
-import { REPO_ROOT } from '../helpers/run-action.js';
+import { runCli } from '../helpers/run-cli.js';
 
 interface SandboxJson {
   ok: boolean;
@@ -11,26 +10,6 @@ interface SandboxJson {
     matrix?: { cells: { vantage: string; name: string; answeredRegion?: string; status: string }[] };
   };
   env?: Record<string, string>;
-}
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        AWS_ENDPOINT_URL: undefined,
-        AWS_ACCESS_KEY_ID: undefined,
-        AWS_SECRET_ACCESS_KEY: undefined,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 const knotd = findKnotd();

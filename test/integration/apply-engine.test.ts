@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeStacksCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { CreateHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { AwsClientFactory } from '../../src/aws/client-factory.js';
@@ -12,13 +12,12 @@ import type { GitopsConfig } from '../../src/gitops/types.js';
 import { startCoderStandIn, type CoderStandIn } from '../../src/sandbox/coder-stand-in.js';
 import { createLocalCa, issueLeafCert } from '../../src/sandbox/local-ca.js';
 import { registerStandInLoadBalancer } from '../../src/sandbox/stand-in-load-balancers.js';
-import { MemoryLogger } from '../../src/util/logger.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
+import { applyOptions, liveStacks as listLiveStacks } from '../helpers/apply-fixture.js';
 
 const GITOPS = new URL('../fixtures/apply-gitops/gitops', import.meta.url).pathname;
 const REGIONS = ['us-east-2', 'us-west-2'];
-const noSleep = () => Promise.resolve();
 
 let moto: MotoServer;
 let config: GitopsConfig;
@@ -55,23 +54,7 @@ async function freshAccount(): Promise<void> {
 }
 
 function options(over: Partial<ApplyOptions> = {}): ApplyOptions {
-  return {
-    config,
-    gitopsDir: GITOPS,
-    regions: REGIONS,
-    headSha: 'a'.repeat(40),
-    dryRun: false,
-    dns: 'promote',
-    cluster: 'skip',
-    allowDestructive: false,
-    timeoutMinutes: 10,
-    verify: {},
-    aws,
-    logger: new MemoryLogger(),
-    sleep: noSleep,
-    pollIntervalMs: 0,
-    ...over,
-  };
+  return applyOptions({ config, gitopsDir: GITOPS, regions: REGIONS, headSha: 'a'.repeat(40), aws }, over);
 }
 
 function results(report: ApplyReport): string[] {
@@ -85,12 +68,8 @@ async function stackParams(region: string, name: string): Promise<Record<string,
   );
 }
 
-async function liveStacks(region: string): Promise<string[]> {
-  const out = await aws.cloudFormation(region).send(new ListStacksCommand({}));
-  return (out.StackSummaries ?? [])
-    .filter((s) => s.StackStatus !== 'DELETE_COMPLETE')
-    .map((s) => s.StackName!)
-    .sort();
+function liveStacks(region: string): Promise<string[]> {
+  return listLiveStacks(aws, region);
 }
 
 async function latencySet(name: string): Promise<string[]> {

@@ -6,6 +6,7 @@ import { loadGitops } from '../../src/gitops/load-gitops.js';
 import type { GitopsConfig } from '../../src/gitops/types.js';
 import { MemoryLogger } from '../../src/util/logger.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
+import { applyOptions } from '../helpers/apply-fixture.js';
 
 const GITOPS = new URL('../../gitops', import.meta.url).pathname;
 
@@ -31,23 +32,10 @@ afterAll(async () => {
 });
 
 function options(over: Partial<ApplyOptions> = {}): ApplyOptions {
-  return {
-    config,
-    gitopsDir: GITOPS,
-    regions: ['us-east-2', 'us-west-2'],
-    headSha: 'c'.repeat(40),
-    dryRun: false,
-    dns: 'promote',
-    cluster: 'skip',
-    allowDestructive: false,
-    timeoutMinutes: 10,
-    verify: {},
-    aws,
-    logger: new MemoryLogger(),
-    sleep: () => Promise.resolve(),
-    pollIntervalMs: 0,
-    ...over,
-  };
+  return applyOptions(
+    { config, gitopsDir: GITOPS, regions: ['us-east-2', 'us-west-2'], headSha: 'c'.repeat(40), aws },
+    over,
+  );
 }
 
 test('gitops/ rolls out from empty: the account stacks, then us-east-2, then us-west-2; a second run has nothing to do', async () => {

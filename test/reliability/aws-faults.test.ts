@@ -14,6 +14,7 @@ import { MemoryLogger } from '../../src/util/logger.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { REPO_ROOT } from '../helpers/run-action.js';
+import { applyOptions, liveStacks as listLiveStacks } from '../helpers/apply-fixture.js';
 
 // Throttling and 5xx on a share of AWS calls, injected by a proxy in front of moto: every run must end
 // with the same result as a clean run (retried) or a clear failure, and nothing may be created twice.
@@ -138,30 +139,15 @@ describe('plan with throttling, 5xx and dropped connections on AWS calls', () =>
 
 describe('apply with throttling, 5xx and dropped connections on AWS calls', () => {
   let config: GitopsConfig;
-  const options = (aws: AwsClientFactory): ApplyOptions => ({
-    config,
-    gitopsDir: APPLY_GITOPS,
-    regions: ['us-east-2', 'us-west-2'],
-    headSha: HEAD,
-    dryRun: false,
-    dns: 'promote',
-    cluster: 'skip',
-    allowDestructive: false,
-    timeoutMinutes: 10,
-    verify: {},
-    aws,
-    logger: new MemoryLogger(),
-    sleep: () => Promise.resolve(),
-    pollIntervalMs: 0,
-  });
-  const liveStacks = async (region: string) =>
-    (
-      (await new AwsClientFactory().cloudFormation(region).send(new ListStacksCommand({}))).StackSummaries ??
-      []
-    )
-      .filter((s) => s.StackStatus !== 'DELETE_COMPLETE')
-      .map((s) => s.StackName!)
-      .sort();
+  const options = (aws: AwsClientFactory): ApplyOptions =>
+    applyOptions({
+      config,
+      gitopsDir: APPLY_GITOPS,
+      regions: ['us-east-2', 'us-west-2'],
+      headSha: HEAD,
+      aws,
+    });
+  const liveStacks = (region: string) => listLiveStacks(new AwsClientFactory(), region);
 
   test('creates every stack exactly once, and a re-run has nothing to do', async () => {
     config = await loadGitops(APPLY_GITOPS);
