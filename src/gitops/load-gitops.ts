@@ -1,8 +1,9 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError, ConfigurationErrors, errorMessage } from '../util/errors.js';
 import { parseCidr } from './cidr.js';
 import { parseTemplate } from './cfn-yaml.js';
+import { readRegularFile } from './regular-files.js';
 import { FieldReader, describeValue } from './field-reader.js';
 import {
   FIELD_NAMES,
@@ -257,8 +258,12 @@ async function listYaml(dir: string, rel: string, errors: ConfigurationError[], 
 
 async function readText(file: string, shown: string, errors: ConfigurationError[]): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readRegularFile(file, shown);
   } catch (err) {
+    if (err instanceof ConfigurationError) {
+      errors.push(err);
+      return undefined;
+    }
     const code = (err as { code?: string }).code;
     errors.push(new ConfigurationError(code === 'ENOENT' ? 'file is missing' : `cannot read file (${code ?? 'error'})`, { file: shown }));
     return undefined;
