@@ -319,6 +319,17 @@ def _policy_from_any_document(self, policy):
     _original_policy_init(self, policy)
 
 
+# moto names the action by the request's signing name; IAM's prefix differs for a few services.
+_IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch", "email": "ses", "tagging": "tag"}
+_original_request_init = iam_access.IAMRequestBase.__init__
+
+
+def _request_with_iam_prefix(self, *args, **kwargs):
+    _original_request_init(self, *args, **kwargs)
+    service, _, name = self._action.partition(":")
+    self._action = f"{_IAM_PREFIX_OF_SIGNING_NAME.get(service, service)}:{name}"
+
+
 class _WebIdentityRefused(ServiceException):
     code = "AccessDenied"
 
@@ -441,6 +452,7 @@ iam_access.IAMPolicyStatement.is_action_permitted = _statement_permitted_on_acti
 sts_responses.TokenResponse.assume_role_with_web_identity = _assume_role_with_web_identity
 ActionAuthenticatorMixin._authenticate_and_authorize_action = _authorize_signed_requests
 iam_access.IAMPolicy.__init__ = _policy_from_any_document
+iam_access.IAMRequestBase.__init__ = _request_with_iam_prefix
 cfn_parsing.get_model_map()["AWS::IAM::OIDCProvider"] = _OidcProviderResource
 _seed_administrator()
 # --- end of the IAM block ---
