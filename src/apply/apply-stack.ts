@@ -29,7 +29,7 @@ import { decideReview, type ReviewedReference } from '../review/review-decision.
 import { stackRisk } from '../review/risk-rules.js';
 import { changeSetWithDiff } from '../review/stack-changes.js';
 import { diffTemplates } from '../review/template-diff.js';
-import type { ResourceChange } from '../plan/plan-types.js';
+import type { ResourceChange } from '../review/review-types.js';
 import { ConfigurationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { withRetry } from '../util/retry.js';
