@@ -254,6 +254,29 @@ async function modelFor(
     );
   });
 
+  it('no add-on Service waits on the load balancer controller’s fail-closed Service webhook', () => {
+    // Chart 1.13.2: mservice.elbv2.k8s.aws matches every Service, failurePolicy Fail. Either it is off,
+    // or every other HelmRelease of infra-controllers depends on the controller.
+    const releases = build('gitops/infrastructure/controllers').filter(
+      (o) => o.kind === 'HelmRelease',
+    ) as (K8sObject & {
+      spec: Record<string, Loose>;
+    })[];
+    const lbc = releases.find((r) => r.metadata.name === 'aws-load-balancer-controller')!;
+    const others = releases.filter((r) => r !== lbc);
+    const waiting = others.filter((r) =>
+      ((r.spec.dependsOn ?? []) as { name: string }[]).some((d) => d.name === 'aws-load-balancer-controller'),
+    );
+    expect({
+      webhookOff: lbc.spec.values.enableServiceMutatorWebhook === false,
+      allWait: waiting.length === others.length,
+    }).toEqual(
+      expect.objectContaining(
+        lbc.spec.values.enableServiceMutatorWebhook === false ? { webhookOff: true } : { allWait: true },
+      ),
+    );
+  });
+
   it('Karpenter pools use karpenter.sh/capacity-type; workspaces take spot and on-demand', () => {
     const pools = build('gitops/infrastructure/configs').filter(
       (o) => o.kind === 'NodePool',
@@ -325,6 +348,10 @@ async function modelFor(
       [`${p}ssl-ports`]: '443',
       [`${p}backend-protocol`]: 'tcp',
     });
+    // TLS 1.2+ only; the controller's default policy is ELBSecurityPolicy-2016-08 (TLS 1.0).
+    expect(a[`${p}ssl-negotiation-policy`]).toBe('ELBSecurityPolicy-TLS13-1-2-2021-06');
+    // Set here because the controller's Service mutating webhook, which would default it, is off.
+    expect(svc.spec.loadBalancerClass).toBe('service.k8s.aws/nlb');
     expect(a[`${p}attributes`]).toContain('load_balancing.cross_zone.enabled=true');
     expect(a[`${p}target-group-attributes`]).toContain('preserve_client_ip.enabled=true');
     expect(a[`${p}additional-resource-tags`]).toContain('coder-gitops/region=${aws_region}');
