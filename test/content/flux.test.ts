@@ -312,6 +312,8 @@ async function modelFor(
       CODER_REDIRECT_TO_ACCESS_URL: 'false',
       CODER_DERP_SERVER_ENABLE: 'true',
       CODER_PROMETHEUS_ENABLE: 'true',
+      // The Route 53 health check's path (/api/v2/updatecheck) reads the database only with this on.
+      CODER_UPDATE_CHECK: 'true',
     });
     for (const name of [
       'CODER_PG_CONNECTION_URL',
