@@ -196,7 +196,7 @@ async function modelFor(
     const releases = objects.filter((o) => o.kind === 'HelmRelease') as (K8sObject & {
       spec: Record<string, Loose>;
     })[];
-    expect(releases.length).toBe(7);
+    expect(releases.length).toBe(8);
     const versions: Record<string, string> = {};
     for (const r of releases) {
       let version: string;
@@ -222,6 +222,7 @@ async function modelFor(
       'aws-load-balancer-controller': '1.13.2',
       'aws-ebs-csi-driver': '2.22.1',
       'metrics-server': '3.13.0',
+      reloader: '2.2.16',
       'external-secrets': expect.stringMatching(EXACT_VERSION),
       coder: '2.27.1',
       'coder-provisioner': '2.27.1',
@@ -329,6 +330,27 @@ async function modelFor(
         },
       );
     }
+  });
+
+  it('a rotated database password restarts Coder: the URL Secret refreshes and Reloader watches it', () => {
+    const coder = build('gitops/apps/base').find(
+      (o) => o.kind === 'HelmRelease' && o.metadata.name === 'coder',
+    ) as K8sObject & {
+      spec: Record<string, Loose>;
+    };
+    expect(coder.spec.values.coder.annotations).toEqual({
+      'secret.reloader.stakater.com/reload': 'coder-db-url',
+    });
+    const url = build('gitops/infrastructure/configs').find(
+      (o) => o.kind === 'ExternalSecret' && o.metadata.name === 'coder-db-url',
+    ) as K8sObject & { spec: Record<string, Loose> };
+    expect(url.spec.target.name).toBe('coder-db-url');
+    expect(url.spec.refreshInterval).toBe('5m');
+    expect(
+      build('gitops/infrastructure/controllers').some(
+        (o) => o.kind === 'HelmRelease' && o.metadata.name === 'reloader',
+      ),
+    ).toBe(true);
   });
 
   it('the Coder Service is an internet-facing NLB with TLS on 443 and the tags apply-region looks for', () => {
