@@ -124,6 +124,7 @@ async function modelFor(
     const paths = fluxPaths();
     expect(paths).toEqual([
       'gitops/apps/base',
+      'gitops/apps/hub',
       'gitops/infrastructure/configs',
       'gitops/infrastructure/controllers',
     ]);
@@ -351,6 +352,46 @@ async function modelFor(
         (o) => o.kind === 'HelmRelease' && o.metadata.name === 'reloader',
       ),
     ).toBe(true);
+  });
+
+  it('only the hub syncs LiteLLM, after the secret store, with its secrets through External Secrets', () => {
+    const hub = (readPlatform() as unknown as { hubRegion: string }).hubRegion;
+    for (const cluster of clusters) {
+      expect({ cluster, litellm: regionPaths(cluster).includes('gitops/apps/hub') }).toEqual({
+        cluster,
+        litellm: cluster === `gitops/clusters/${hub}`,
+      });
+    }
+    const hubApps = build(`gitops/clusters/${hub}`).find(
+      (o) => o.kind === 'Kustomization' && o.metadata.name === 'hub-apps',
+    ) as K8sObject & { spec: Record<string, Loose> };
+    expect(hubApps.spec.dependsOn).toEqual([{ name: 'infra-configs' }]);
+    const objects = build('gitops/apps/hub');
+    const deployment = objects.find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'litellm',
+    ) as K8sObject & {
+      spec: Record<string, Loose>;
+    };
+    const env = deployment.spec.template.spec.containers[0].env as {
+      name: string;
+      value?: string;
+      valueFrom?: Loose;
+    }[];
+    for (const name of ['DATABASE_URL', 'LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY']) {
+      const e = env.find((x) => x.name === name);
+      expect({ name, secretKeyRef: e?.valueFrom?.secretKeyRef?.name }).toEqual({
+        name,
+        secretKeyRef: expect.stringMatching(/^litellm-(db-url|keys)$/),
+      });
+    }
+    const externalSecrets = objects
+      .filter((o) => o.kind === 'ExternalSecret')
+      .map((o) => o.metadata.name)
+      .sort();
+    expect(externalSecrets).toEqual(['litellm-db-url', 'litellm-keys']);
+    expect(deployment.spec.template.spec.containers[0].image).toMatch(
+      /^ghcr\.io\/berriai\/litellm:v\d+\.\d+\.\d+$/,
+    );
   });
 
   it('the Coder Service is an internet-facing NLB with TLS on 443 and the tags apply-region looks for', () => {
