@@ -6,6 +6,7 @@ import { DescribeDBClustersCommand, RDSClient, type DBCluster } from '@aws-sdk/c
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsClientFactory } from '../../src/aws/client-factory.js';
 import { findAuroraCluster } from '../../src/verify/aurora-state.js';
+import { regimeOf } from '../../src/verify/cold-start-check.js';
 
 const rds = mockClient(RDSClient);
 afterEach(() => rds.reset());
@@ -36,4 +37,15 @@ it.each([
     ['us-east-2'],
   );
   expect(found).toMatchObject({ clusterId: 'coderdemo-us-east-2-aurora-cluster-9xyz', maxCapacity: 16 });
+});
+
+describe('the regime the Aurora reading reports', () => {
+  it.each([
+    [{ clusterId: 'c', region: 'us-east-2', minCapacity: 0.5 }, 'no-pause'],
+    [{ clusterId: 'c', region: 'us-east-2', minCapacity: 0, secondsUntilAutoPause: 300 }, 'auto-pause'],
+    [{ clusterId: 'c', region: 'us-east-2' }, 'unknown'],
+    [undefined, 'unknown'],
+  ] as const)('%o → %s', (scaling, regime) => {
+    expect(regimeOf(scaling)).toBe(regime);
+  });
 });
