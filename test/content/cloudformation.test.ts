@@ -84,7 +84,7 @@ describe('CloudFormation templates', () => {
     expect(statSync(file).size).toBeLessThan(51_200);
   });
 
-  it('dns: one health check on <region>.<domain> over HTTPS, no alias records', () => {
+  it('dns: one health check on <region>.<domain> over HTTPS on a database-backed path, no alias records', () => {
     const dns = byName.get('dns')!;
     const checks = Object.values(dns.Resources).filter((r) => r.Type === 'AWS::Route53::HealthCheck');
     expect(checks).toHaveLength(1);
@@ -92,7 +92,9 @@ describe('CloudFormation templates', () => {
       Type: 'HTTPS',
       FullyQualifiedDomainName: { 'Fn::Sub': '${AWS::Region}.${DomainName}' },
       Port: 443,
-      ResourcePath: '/api/v2/buildinfo',
+      // Reads the database on each request and answers 200 before the first user exists
+      // (coderd/updatecheck.go); /api/v2/buildinfo never touches the database.
+      ResourcePath: '/api/v2/updatecheck',
       EnableSNI: true,
       RequestInterval: 30,
       FailureThreshold: 3,
@@ -150,6 +152,21 @@ describe('CloudFormation templates', () => {
     const instances = Object.values(aurora.Resources).filter((r) => r.Type === 'AWS::RDS::DBInstance');
     expect(instances.map((i) => i.Properties!.DBInstanceClass)).toEqual(['db.serverless', 'db.serverless']);
     expect(instances.every((i) => i.Properties!.PubliclyAccessible === false)).toBe(true);
+  });
+
+  it('aurora: TLS is enforced by the server (rds.force_ssl through the cluster parameter group)', () => {
+    const aurora = byName.get('aurora')!;
+    const group = Object.entries(aurora.Resources).find(
+      ([, r]) => r.Type === 'AWS::RDS::DBClusterParameterGroup',
+    );
+    expect(group?.[1].Properties).toMatchObject({
+      Family: 'aurora-postgresql15',
+      Parameters: { 'rds.force_ssl': '1' },
+    });
+    const cluster = Object.values(aurora.Resources).find(
+      (r) => r.Type === 'AWS::RDS::DBCluster',
+    )!.Properties!;
+    expect(cluster.DBClusterParameterGroupName).toEqual({ Ref: group![0] });
   });
 
   it('eks: API authentication with a cluster-admin access entry for the deploy role', () => {
@@ -210,6 +227,24 @@ describe('region files against the templates', () => {
         template: 'peering-routes',
         deployRegion: 'hub',
       });
+    }
+  });
+
+  it('the hub runs LiteLLM’s database: the aurora template, 0.5–8 ACU, writer only, its own VPC', () => {
+    const hub = regionNamed('hub');
+    const litellm = hub.stacks.find((s) => s.name === 'litellm-db');
+    expect(litellm).toMatchObject({
+      template: 'aurora',
+      parameters: {
+        DatabaseName: 'litellm',
+        MinCapacity: 0.5,
+        MaxCapacity: 8,
+        Readers: 0,
+        AllowedCidrs: { field: 'vpcCidr' },
+      },
+    });
+    for (const spoke of regions.filter((r) => r.role === 'spoke')) {
+      expect(spoke.stacks.map((s) => s.name)).not.toContain('litellm-db');
     }
   });
 

@@ -63,19 +63,28 @@ async function modelFor(
     return built.get(dir)!;
   }
 
-  /** Folders the regions' Kustomizations point at, besides clusters/<region> itself. */
-  function fluxPaths(): string[] {
+  /** Folders a region's Kustomizations point at, besides clusters/<region> itself. */
+  function regionPaths(cluster: string): string[] {
     const paths = new Set<string>();
-    for (const c of clusters) {
-      for (const o of build(c)) {
-        if (o.kind === 'Kustomization' && o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) {
-          paths.add(String(o.spec?.path).replace(/^\.\//, ''));
-        }
+    for (const o of build(cluster)) {
+      if (o.kind === 'Kustomization' && o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) {
+        paths.add(String(o.spec?.path).replace(/^\.\//, ''));
       }
     }
     // The flux-system Kustomization points back at clusters/<region>, built on its own.
     return [...paths].filter((p) => !p.startsWith('gitops/clusters/')).sort();
   }
+
+  /** Folders any region's Kustomizations point at. */
+  function fluxPaths(): string[] {
+    return [...new Set(clusters.flatMap((c) => regionPaths(c)))].sort();
+  }
+
+  /**
+   * Folders synced only when platform.yaml turns them on (apps/provisioners: with a Coder licence);
+   * built and checked like the others so they do not rot while off.
+   */
+  const OPTIONAL_PATHS = ['gitops/apps/provisioners'];
 
   it('every region with a region file has a cluster folder and the other way round', () => {
     expect(clusters.map((c) => basename(c))).toEqual(regions.map((r) => r.region).sort());
@@ -115,12 +124,13 @@ async function modelFor(
     const paths = fluxPaths();
     expect(paths).toEqual([
       'gitops/apps/base',
+      'gitops/apps/hub',
       'gitops/infrastructure/configs',
       'gitops/infrastructure/controllers',
     ]);
     // Flux only generates a kustomization for folders without one; ours are explicit, so a file
     // missing from `resources` would silently not be applied.
-    for (const dir of [...paths, ...clusters]) {
+    for (const dir of [...paths, ...OPTIONAL_PATHS, ...clusters]) {
       build(dir);
       for (const file of listFiles(dir).filter(
         (f) => /\.ya?ml$/.test(f) && basename(f) !== 'kustomization.yaml',
@@ -135,7 +145,7 @@ async function modelFor(
   });
 
   it('every object validates against its Kubernetes or Flux model, or has an identity', async () => {
-    const dirs = [...clusters, ...fluxPaths()];
+    const dirs = [...clusters, ...fluxPaths(), ...OPTIONAL_PATHS];
     let validated = 0;
     for (const dir of dirs) {
       for (const o of build(dir)) {
@@ -157,24 +167,33 @@ async function modelFor(
   });
 
   it.each(readRegions().map((r) => [r.region, r]))(
-    'every ${var} the manifests use has a source in %s, and every source is used',
-    (_region, region) => {
-      const used = new Set<string>();
-      for (const dir of [...clusters, ...fluxPaths()]) {
-        build(dir);
-        for (const v of fluxVars(texts.get(dir)!)) used.add(v);
-      }
-      const declared = Object.keys(region.clusterVars);
-      expect({ withoutSource: [...used].filter((v) => !declared.includes(v)).sort() }).toEqual({
+    'every ${var} the manifests %s syncs use has a source, and every source is used',
+    (region, spec) => {
+      const varsOf = (dirs: string[]) => {
+        const used = new Set<string>();
+        for (const dir of dirs) {
+          build(dir);
+          for (const v of fluxVars(texts.get(dir)!)) used.add(v);
+        }
+        return used;
+      };
+      const cluster = `gitops/clusters/${region}`;
+      const synced = varsOf([cluster, ...regionPaths(cluster)]);
+      // Sources for an optional path stay declared while it is off, so turning it on is one edit.
+      const optional = varsOf(OPTIONAL_PATHS);
+      const declared = Object.keys(spec.clusterVars);
+      expect({ withoutSource: [...synced].filter((v) => !declared.includes(v)).sort() }).toEqual({
         withoutSource: [],
       });
-      expect({ unused: declared.filter((v) => !used.has(v)).sort() }).toEqual({ unused: [] });
+      expect({ unused: declared.filter((v) => !synced.has(v) && !optional.has(v)).sort() }).toEqual({
+        unused: [],
+      });
       for (const v of declared) expect(v).toMatch(/^[a-z][a-z0-9_]*$/);
     },
   );
 
   it('every HelmRelease pins its chart and sets install/upgrade remediation', () => {
-    const objects = fluxPaths().flatMap((d) => build(d));
+    const objects = [...fluxPaths(), ...OPTIONAL_PATHS].flatMap((d) => build(d));
     const releases = objects.filter((o) => o.kind === 'HelmRelease') as (K8sObject & {
       spec: Record<string, Loose>;
     })[];
@@ -203,14 +222,61 @@ async function modelFor(
       karpenter: expect.stringMatching(/^1\.\d+\.\d+$/),
       'aws-load-balancer-controller': '1.13.2',
       'aws-ebs-csi-driver': '2.22.1',
-      'cert-manager': 'v1.18.2',
       'metrics-server': '3.13.0',
+      reloader: '2.2.16',
       'external-secrets': expect.stringMatching(EXACT_VERSION),
       coder: '2.27.1',
       'coder-provisioner': '2.27.1',
     });
-    const certManager = releases.find((r) => r.metadata.name === 'cert-manager')!;
-    expect(certManager.spec.values.crds.enabled).toBe(true);
+    // cert-manager was installed and used by nothing (ACM issues the NLB's certificate; Coder does not
+    // terminate TLS): removed rather than kept idle with DNS-01 rights in the zone.
+    expect(Object.keys(versions)).not.toContain('cert-manager');
+  });
+
+  it('external provisioners are synced exactly where a Coder licence is declared, after apps', () => {
+    // enterprise/coderd/provisionerdaemons.go refuses external daemons without the licence feature.
+    const license = (readPlatform() as unknown as { coder?: { license?: string } }).coder?.license ?? 'none';
+    for (const cluster of clusters) {
+      const provisioners = build(cluster).find(
+        (o) => o.kind === 'Kustomization' && String(o.spec?.path) === './gitops/apps/provisioners',
+      ) as (K8sObject & { spec: Record<string, Loose> }) | undefined;
+      expect({ cluster, synced: Boolean(provisioners) }).toEqual({ cluster, synced: license !== 'none' });
+      if (provisioners) expect(provisioners.spec.dependsOn).toEqual([{ name: 'apps' }]);
+    }
+    for (const r of regions) {
+      expect({ region: r.region, daemons: r.clusterVars.coder_provisioner_daemons }).toEqual({
+        region: r.region,
+        daemons: { field: 'coderProvisionerDaemons' },
+      });
+    }
+    // The key only a running Coder can issue is never a precondition of apps.
+    const configs = build('gitops/infrastructure/configs');
+    expect(configs.filter((o) => o.kind === 'ExternalSecret').map((o) => o.metadata.name)).not.toContain(
+      'coder-provisioner-key',
+    );
+  });
+
+  it('no add-on Service waits on the load balancer controller’s fail-closed Service webhook', () => {
+    // Chart 1.13.2: mservice.elbv2.k8s.aws matches every Service, failurePolicy Fail. Either it is off,
+    // or every other HelmRelease of infra-controllers depends on the controller.
+    const releases = build('gitops/infrastructure/controllers').filter(
+      (o) => o.kind === 'HelmRelease',
+    ) as (K8sObject & {
+      spec: Record<string, Loose>;
+    })[];
+    const lbc = releases.find((r) => r.metadata.name === 'aws-load-balancer-controller')!;
+    const others = releases.filter((r) => r !== lbc);
+    const waiting = others.filter((r) =>
+      ((r.spec.dependsOn ?? []) as { name: string }[]).some((d) => d.name === 'aws-load-balancer-controller'),
+    );
+    expect({
+      webhookOff: lbc.spec.values.enableServiceMutatorWebhook === false,
+      allWait: waiting.length === others.length,
+    }).toEqual(
+      expect.objectContaining(
+        lbc.spec.values.enableServiceMutatorWebhook === false ? { webhookOff: true } : { allWait: true },
+      ),
+    );
   });
 
   it('Karpenter pools use karpenter.sh/capacity-type; workspaces take spot and on-demand', () => {
@@ -248,6 +314,8 @@ async function modelFor(
       CODER_REDIRECT_TO_ACCESS_URL: 'false',
       CODER_DERP_SERVER_ENABLE: 'true',
       CODER_PROMETHEUS_ENABLE: 'true',
+      // The Route 53 health check's path (/api/v2/updatecheck) reads the database only with this on.
+      CODER_UPDATE_CHECK: 'true',
     });
     for (const name of [
       'CODER_PG_CONNECTION_URL',
@@ -263,6 +331,67 @@ async function modelFor(
         },
       );
     }
+  });
+
+  it('a rotated database password restarts Coder: the URL Secret refreshes and Reloader watches it', () => {
+    const coder = build('gitops/apps/base').find(
+      (o) => o.kind === 'HelmRelease' && o.metadata.name === 'coder',
+    ) as K8sObject & {
+      spec: Record<string, Loose>;
+    };
+    expect(coder.spec.values.coder.annotations).toEqual({
+      'secret.reloader.stakater.com/reload': 'coder-db-url',
+    });
+    const url = build('gitops/infrastructure/configs').find(
+      (o) => o.kind === 'ExternalSecret' && o.metadata.name === 'coder-db-url',
+    ) as K8sObject & { spec: Record<string, Loose> };
+    expect(url.spec.target.name).toBe('coder-db-url');
+    expect(url.spec.refreshInterval).toBe('5m');
+    expect(
+      build('gitops/infrastructure/controllers').some(
+        (o) => o.kind === 'HelmRelease' && o.metadata.name === 'reloader',
+      ),
+    ).toBe(true);
+  });
+
+  it('only the hub syncs LiteLLM, after the secret store, with its secrets through External Secrets', () => {
+    const hub = (readPlatform() as unknown as { hubRegion: string }).hubRegion;
+    for (const cluster of clusters) {
+      expect({ cluster, litellm: regionPaths(cluster).includes('gitops/apps/hub') }).toEqual({
+        cluster,
+        litellm: cluster === `gitops/clusters/${hub}`,
+      });
+    }
+    const hubApps = build(`gitops/clusters/${hub}`).find(
+      (o) => o.kind === 'Kustomization' && o.metadata.name === 'hub-apps',
+    ) as K8sObject & { spec: Record<string, Loose> };
+    expect(hubApps.spec.dependsOn).toEqual([{ name: 'infra-configs' }]);
+    const objects = build('gitops/apps/hub');
+    const deployment = objects.find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'litellm',
+    ) as K8sObject & {
+      spec: Record<string, Loose>;
+    };
+    const env = deployment.spec.template.spec.containers[0].env as {
+      name: string;
+      value?: string;
+      valueFrom?: Loose;
+    }[];
+    for (const name of ['DATABASE_URL', 'LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY']) {
+      const e = env.find((x) => x.name === name);
+      expect({ name, secretKeyRef: e?.valueFrom?.secretKeyRef?.name }).toEqual({
+        name,
+        secretKeyRef: expect.stringMatching(/^litellm-(db-url|keys)$/),
+      });
+    }
+    const externalSecrets = objects
+      .filter((o) => o.kind === 'ExternalSecret')
+      .map((o) => o.metadata.name)
+      .sort();
+    expect(externalSecrets).toEqual(['litellm-db-url', 'litellm-keys']);
+    expect(deployment.spec.template.spec.containers[0].image).toMatch(
+      /^ghcr\.io\/berriai\/litellm:v\d+\.\d+\.\d+$/,
+    );
   });
 
   it('the Coder Service is an internet-facing NLB with TLS on 443 and the tags apply-region looks for', () => {
@@ -284,6 +413,10 @@ async function modelFor(
       [`${p}ssl-ports`]: '443',
       [`${p}backend-protocol`]: 'tcp',
     });
+    // TLS 1.2+ only; the controller's default policy is ELBSecurityPolicy-2016-08 (TLS 1.0).
+    expect(a[`${p}ssl-negotiation-policy`]).toBe('ELBSecurityPolicy-TLS13-1-2-2021-06');
+    // Set here because the controller's Service mutating webhook, which would default it, is off.
+    expect(svc.spec.loadBalancerClass).toBe('service.k8s.aws/nlb');
     expect(a[`${p}attributes`]).toContain('load_balancing.cross_zone.enabled=true');
     expect(a[`${p}target-group-attributes`]).toContain('preserve_client_ip.enabled=true');
     expect(a[`${p}additional-resource-tags`]).toContain('coder-gitops/region=${aws_region}');

@@ -53,6 +53,7 @@ function config(): GitopsConfig {
       },
       coldStart: { path: '/' },
       loadBalancer: { serviceNamespace: 'coder', serviceName: 'coder' },
+      coder: { license: 'none' },
     },
     regions: [
       {
