@@ -6,6 +6,7 @@ import { parseTemplate } from './cfn-yaml.js';
 import { FieldReader, describeValue } from './field-reader.js';
 import {
   FIELD_NAMES,
+  type CoderConfig,
   type FieldName,
   type GitopsConfig,
   type PlatformConfig,
@@ -45,6 +46,7 @@ const PLATFORM_KEYS = [
   'thresholds',
   'coldStart',
   'loadBalancer',
+  'coder',
 ] as const;
 const REGION_KEYS = ['region', 'role', 'enabled', 'wave', 'vpcCidr', 'stacks', 'clusterVars'] as const;
 const STACK_KEYS = ['name', 'template', 'deployRegion', 'dependsOn', 'parameters'] as const;
@@ -134,8 +136,42 @@ function readStacks(r: FieldReader, value: unknown, p: string): StackSpec[] {
   return stacks;
 }
 
+const LICENSES = ['none', 'premium', 'enterprise'] as const;
+const GITHUB_ORG = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+
+/** `coder:` of platform.yaml; the rules are Coder's (cli/server.go configureGithubOAuth2). */
+function readCoder(r: FieldReader, value: unknown): CoderConfig {
+  if (value === undefined) return { license: 'none' };
+  const o = r.object(value, 'coder', ['license', 'github'], ['license']);
+  const license = o ? r.oneOf(o.license, 'coder.license', LICENSES) : undefined;
+  let github: CoderConfig['github'];
+  if (o?.github !== undefined) {
+    const g = r.object(o.github, 'coder.github', ['allowedOrgs', 'allowEveryone']);
+    if (g) {
+      const allowEveryone = g.allowEveryone === undefined ? false : r.boolean(g.allowEveryone, 'coder.github.allowEveryone');
+      const allowedOrgs: string[] = [];
+      if (g.allowedOrgs !== undefined) {
+        (r.list(g.allowedOrgs, 'coder.github.allowedOrgs', 'GitHub organisation names') ?? []).forEach((item, i) => {
+          const org = r.string(item, childPath('coder.github.allowedOrgs', i), GITHUB_ORG, 'a GitHub organisation name');
+          if (org) allowedOrgs.push(org);
+        });
+      }
+      if (allowEveryone && allowedOrgs.length > 0) {
+        r.error('coder.github', 'allowEveryone and allowedOrgs cannot be used together (Coder refuses to start: "allow everyone and allowed orgs cannot be used together"); keep one');
+      } else if (allowEveryone === false && allowedOrgs.length === 0) {
+        r.error(
+          'coder.github',
+          'expected allowedOrgs (at least one organisation) or allowEveryone: true; with neither Coder exits at start ("allowed orgs is empty: must specify at least one org or allow everyone")',
+        );
+      }
+      github = { allowedOrgs, allowEveryone: allowEveryone === true };
+    }
+  }
+  return { license: license ?? 'none', ...(github ? { github } : {}) };
+}
+
 function readPlatform(r: FieldReader, value: unknown): PlatformConfig | undefined {
-  const required = PLATFORM_KEYS.filter((k) => k !== 'thresholds');
+  const required = PLATFORM_KEYS.filter((k) => k !== 'thresholds' && k !== 'coder');
   const o = r.object(value, '', PLATFORM_KEYS, required);
   if (!o) return undefined;
   const errorsBefore = r.errors.length;
@@ -195,6 +231,7 @@ function readPlatform(r: FieldReader, value: unknown): PlatformConfig | undefine
   const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
   const serviceNamespace = lb && r.string(lb.serviceNamespace, 'loadBalancer.serviceNamespace', K8S_NAME, 'a Kubernetes namespace name');
   const serviceName = lb && r.string(lb.serviceName, 'loadBalancer.serviceName', K8S_NAME, 'a Kubernetes Service name');
+  const coder = readCoder(r, o.coder);
   if (r.errors.length > errorsBefore) return undefined;
   return {
     file: r.file,
@@ -210,6 +247,7 @@ function readPlatform(r: FieldReader, value: unknown): PlatformConfig | undefine
     thresholds,
     coldStart: { path: coldPath! },
     loadBalancer: { serviceNamespace: serviceNamespace!, serviceName: serviceName! },
+    coder,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { FieldName, GitopsConfig, RegionConfig, StackSpec, ValueSource } from './types.js';
+import { provisionerDaemonsFor, type FieldName, type GitopsConfig, type RegionConfig, type StackSpec, type ValueSource } from './types.js';
 
 /** A source's value, or why it is not known yet (an output of a stack not applied). */
 export type Resolved = { known: true; value: string } | { known: false; reason: string };
@@ -72,6 +72,14 @@ function fieldValue(field: FieldName, ctx: ResolveContext): Resolved {
     case 'clusterName':
     case 'stackPrefix':
       return known(`${platform.project}-${ctx.region.name}`);
+    case 'coderGithubAllowedOrgs':
+    case 'coderGithubAllowEveryone': {
+      const github = platform.coder.github;
+      if (!github) return { known: false, reason: `${platform.file} has no coder.github (allowedOrgs or allowEveryone)` };
+      return known(field === 'coderGithubAllowEveryone' ? String(github.allowEveryone) : github.allowedOrgs.join(','));
+    }
+    case 'coderProvisionerDaemons':
+      return known(String(provisionerDaemonsFor(platform.coder)));
   }
 }
 

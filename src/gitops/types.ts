@@ -31,6 +31,9 @@ export const FIELD_NAMES = [
   'githubRepository', // owner/name
   'clusterName', // <project>-<region>
   'stackPrefix', // <project>-<region>
+  'coderGithubAllowedOrgs', // comma-joined coder.github.allowedOrgs (CODER_OAUTH2_GITHUB_ALLOWED_ORGS), "" when allowEveryone
+  'coderGithubAllowEveryone', // "true" | "false" (CODER_OAUTH2_GITHUB_ALLOW_EVERYONE)
+  'coderProvisionerDaemons', // built-in provisioners per Coder replica: "3" without a licence, "0" with one (external provisioners)
 ] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
 
@@ -56,6 +59,25 @@ export interface Thresholds {
   httpTimeoutMs: number; // default 15000
 }
 
+/**
+ * What Coder's own startup and licence checks need from the platform (`platform.yaml` → `coder`).
+ * Source of the rules: Coder's cli/server.go (configureGithubOAuth2: a GitHub client id with neither
+ * allowed orgs nor allow-everyone is fatal; both together are fatal too) and
+ * enterprise/coderd/provisionerdaemons.go (external provisioner daemons need the licence feature
+ * `external_provisioner_daemons`).
+ */
+export interface CoderConfig {
+  /** `none`: built-in provisioners only; `premium`/`enterprise`: a licence added with `coder licenses add`, external provisioners per region. */
+  license: 'none' | 'premium' | 'enterprise';
+  /** GitHub sign-in: exactly one of a non-empty `allowedOrgs` or `allowEveryone: true`. */
+  github?: { allowedOrgs: string[]; allowEveryone: boolean };
+}
+
+/** Built-in provisioner daemons per Coder replica: Coder's default (3) without a licence, none when external provisioners run. */
+export function provisionerDaemonsFor(coder: CoderConfig): number {
+  return coder.license === 'none' ? 3 : 0;
+}
+
 export interface PlatformConfig {
   file: string;
   project: string; // e.g. coderdemo (stack names: <project>-<region>-<stack>)
@@ -72,6 +94,8 @@ export interface PlatformConfig {
   coldStart: { path: string }; // a Coder endpoint that touches the database, e.g. /api/v2/users/first
   /** How apply-region finds the NLB the load balancer controller made for Coder. */
   loadBalancer: { serviceNamespace: string; serviceName: string };
+  /** Coder's licence and sign-in settings (optional key; default: no licence, no GitHub sign-in). */
+  coder: CoderConfig;
 }
 
 export interface StackSpec {

@@ -41,6 +41,7 @@ export function verifyTestConfig(opts: {
       },
       coldStart: { path: '/api/v2/users/first' },
       loadBalancer: { serviceNamespace: 'coder', serviceName: 'coder' },
+      coder: { license: 'none' },
     },
     regions,
     templates: new Map(),

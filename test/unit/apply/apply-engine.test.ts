@@ -56,6 +56,7 @@ function config(): GitopsConfig {
       },
       coldStart: { path: '/' },
       loadBalancer: { serviceNamespace: 'coder', serviceName: 'coder' },
+      coder: { license: 'none' },
     },
     regions: [
       {
