@@ -84,7 +84,7 @@ describe('CloudFormation templates', () => {
     expect(statSync(file).size).toBeLessThan(51_200);
   });
 
-  it('dns: one health check on <region>.<domain> over HTTPS, no alias records', () => {
+  it('dns: one health check on <region>.<domain> over HTTPS on a database-backed path, no alias records', () => {
     const dns = byName.get('dns')!;
     const checks = Object.values(dns.Resources).filter((r) => r.Type === 'AWS::Route53::HealthCheck');
     expect(checks).toHaveLength(1);
@@ -92,7 +92,9 @@ describe('CloudFormation templates', () => {
       Type: 'HTTPS',
       FullyQualifiedDomainName: { 'Fn::Sub': '${AWS::Region}.${DomainName}' },
       Port: 443,
-      ResourcePath: '/api/v2/buildinfo',
+      // Reads the database on each request and answers 200 before the first user exists
+      // (coderd/updatecheck.go); /api/v2/buildinfo never touches the database.
+      ResourcePath: '/api/v2/updatecheck',
       EnableSNI: true,
       RequestInterval: 30,
       FailureThreshold: 3,

@@ -63,19 +63,28 @@ async function modelFor(
     return built.get(dir)!;
   }
 
-  /** Folders the regions' Kustomizations point at, besides clusters/<region> itself. */
-  function fluxPaths(): string[] {
+  /** Folders a region's Kustomizations point at, besides clusters/<region> itself. */
+  function regionPaths(cluster: string): string[] {
     const paths = new Set<string>();
-    for (const c of clusters) {
-      for (const o of build(c)) {
-        if (o.kind === 'Kustomization' && o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) {
-          paths.add(String(o.spec?.path).replace(/^\.\//, ''));
-        }
+    for (const o of build(cluster)) {
+      if (o.kind === 'Kustomization' && o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) {
+        paths.add(String(o.spec?.path).replace(/^\.\//, ''));
       }
     }
     // The flux-system Kustomization points back at clusters/<region>, built on its own.
     return [...paths].filter((p) => !p.startsWith('gitops/clusters/')).sort();
   }
+
+  /** Folders any region's Kustomizations point at. */
+  function fluxPaths(): string[] {
+    return [...new Set(clusters.flatMap((c) => regionPaths(c)))].sort();
+  }
+
+  /**
+   * Folders synced only when platform.yaml turns them on (apps/provisioners: with a Coder licence);
+   * built and checked like the others so they do not rot while off.
+   */
+  const OPTIONAL_PATHS = ['gitops/apps/provisioners'];
 
   it('every region with a region file has a cluster folder and the other way round', () => {
     expect(clusters.map((c) => basename(c))).toEqual(regions.map((r) => r.region).sort());
@@ -120,7 +129,7 @@ async function modelFor(
     ]);
     // Flux only generates a kustomization for folders without one; ours are explicit, so a file
     // missing from `resources` would silently not be applied.
-    for (const dir of [...paths, ...clusters]) {
+    for (const dir of [...paths, ...OPTIONAL_PATHS, ...clusters]) {
       build(dir);
       for (const file of listFiles(dir).filter(
         (f) => /\.ya?ml$/.test(f) && basename(f) !== 'kustomization.yaml',
@@ -135,7 +144,7 @@ async function modelFor(
   });
 
   it('every object validates against its Kubernetes or Flux model, or has an identity', async () => {
-    const dirs = [...clusters, ...fluxPaths()];
+    const dirs = [...clusters, ...fluxPaths(), ...OPTIONAL_PATHS];
     let validated = 0;
     for (const dir of dirs) {
       for (const o of build(dir)) {
@@ -157,24 +166,33 @@ async function modelFor(
   });
 
   it.each(readRegions().map((r) => [r.region, r]))(
-    'every ${var} the manifests use has a source in %s, and every source is used',
-    (_region, region) => {
-      const used = new Set<string>();
-      for (const dir of [...clusters, ...fluxPaths()]) {
-        build(dir);
-        for (const v of fluxVars(texts.get(dir)!)) used.add(v);
-      }
-      const declared = Object.keys(region.clusterVars);
-      expect({ withoutSource: [...used].filter((v) => !declared.includes(v)).sort() }).toEqual({
+    'every ${var} the manifests %s syncs use has a source, and every source is used',
+    (region, spec) => {
+      const varsOf = (dirs: string[]) => {
+        const used = new Set<string>();
+        for (const dir of dirs) {
+          build(dir);
+          for (const v of fluxVars(texts.get(dir)!)) used.add(v);
+        }
+        return used;
+      };
+      const cluster = `gitops/clusters/${region}`;
+      const synced = varsOf([cluster, ...regionPaths(cluster)]);
+      // Sources for an optional path stay declared while it is off, so turning it on is one edit.
+      const optional = varsOf(OPTIONAL_PATHS);
+      const declared = Object.keys(spec.clusterVars);
+      expect({ withoutSource: [...synced].filter((v) => !declared.includes(v)).sort() }).toEqual({
         withoutSource: [],
       });
-      expect({ unused: declared.filter((v) => !used.has(v)).sort() }).toEqual({ unused: [] });
+      expect({ unused: declared.filter((v) => !synced.has(v) && !optional.has(v)).sort() }).toEqual({
+        unused: [],
+      });
       for (const v of declared) expect(v).toMatch(/^[a-z][a-z0-9_]*$/);
     },
   );
 
   it('every HelmRelease pins its chart and sets install/upgrade remediation', () => {
-    const objects = fluxPaths().flatMap((d) => build(d));
+    const objects = [...fluxPaths(), ...OPTIONAL_PATHS].flatMap((d) => build(d));
     const releases = objects.filter((o) => o.kind === 'HelmRelease') as (K8sObject & {
       spec: Record<string, Loose>;
     })[];
@@ -213,6 +231,52 @@ async function modelFor(
     expect(certManager.spec.values.crds.enabled).toBe(true);
   });
 
+  it('external provisioners are synced exactly where a Coder licence is declared, after apps', () => {
+    // enterprise/coderd/provisionerdaemons.go refuses external daemons without the licence feature.
+    const license = (readPlatform() as unknown as { coder?: { license?: string } }).coder?.license ?? 'none';
+    for (const cluster of clusters) {
+      const provisioners = build(cluster).find(
+        (o) => o.kind === 'Kustomization' && String(o.spec?.path) === './gitops/apps/provisioners',
+      ) as (K8sObject & { spec: Record<string, Loose> }) | undefined;
+      expect({ cluster, synced: Boolean(provisioners) }).toEqual({ cluster, synced: license !== 'none' });
+      if (provisioners) expect(provisioners.spec.dependsOn).toEqual([{ name: 'apps' }]);
+    }
+    for (const r of regions) {
+      expect({ region: r.region, daemons: r.clusterVars.coder_provisioner_daemons }).toEqual({
+        region: r.region,
+        daemons: { field: 'coderProvisionerDaemons' },
+      });
+    }
+    // The key only a running Coder can issue is never a precondition of apps.
+    const configs = build('gitops/infrastructure/configs');
+    expect(configs.filter((o) => o.kind === 'ExternalSecret').map((o) => o.metadata.name)).not.toContain(
+      'coder-provisioner-key',
+    );
+  });
+
+  it('no add-on Service waits on the load balancer controller’s fail-closed Service webhook', () => {
+    // Chart 1.13.2: mservice.elbv2.k8s.aws matches every Service, failurePolicy Fail. Either it is off,
+    // or every other HelmRelease of infra-controllers depends on the controller.
+    const releases = build('gitops/infrastructure/controllers').filter(
+      (o) => o.kind === 'HelmRelease',
+    ) as (K8sObject & {
+      spec: Record<string, Loose>;
+    })[];
+    const lbc = releases.find((r) => r.metadata.name === 'aws-load-balancer-controller')!;
+    const others = releases.filter((r) => r !== lbc);
+    const waiting = others.filter((r) =>
+      ((r.spec.dependsOn ?? []) as { name: string }[]).some((d) => d.name === 'aws-load-balancer-controller'),
+    );
+    expect({
+      webhookOff: lbc.spec.values.enableServiceMutatorWebhook === false,
+      allWait: waiting.length === others.length,
+    }).toEqual(
+      expect.objectContaining(
+        lbc.spec.values.enableServiceMutatorWebhook === false ? { webhookOff: true } : { allWait: true },
+      ),
+    );
+  });
+
   it('Karpenter pools use karpenter.sh/capacity-type; workspaces take spot and on-demand', () => {
     const pools = build('gitops/infrastructure/configs').filter(
       (o) => o.kind === 'NodePool',
@@ -248,6 +312,8 @@ async function modelFor(
       CODER_REDIRECT_TO_ACCESS_URL: 'false',
       CODER_DERP_SERVER_ENABLE: 'true',
       CODER_PROMETHEUS_ENABLE: 'true',
+      // The Route 53 health check's path (/api/v2/updatecheck) reads the database only with this on.
+      CODER_UPDATE_CHECK: 'true',
     });
     for (const name of [
       'CODER_PG_CONNECTION_URL',
@@ -284,6 +350,10 @@ async function modelFor(
       [`${p}ssl-ports`]: '443',
       [`${p}backend-protocol`]: 'tcp',
     });
+    // TLS 1.2+ only; the controller's default policy is ELBSecurityPolicy-2016-08 (TLS 1.0).
+    expect(a[`${p}ssl-negotiation-policy`]).toBe('ELBSecurityPolicy-TLS13-1-2-2021-06');
+    // Set here because the controller's Service mutating webhook, which would default it, is off.
+    expect(svc.spec.loadBalancerClass).toBe('service.k8s.aws/nlb');
     expect(a[`${p}attributes`]).toContain('load_balancing.cross_zone.enabled=true');
     expect(a[`${p}target-group-attributes`]).toContain('preserve_client_ip.enabled=true');
     expect(a[`${p}additional-resource-tags`]).toContain('coder-gitops/region=${aws_region}');
