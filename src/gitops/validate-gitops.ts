@@ -4,6 +4,7 @@ import { ConfigLines } from './config-lines.js';
 import { loadGitops } from './load-gitops.js';
 import type { GitopsConfig } from './types.js';
 import { validateFlux } from './validate-flux.js';
+import { validateRendered } from './validate-rendered.js';
 import { validateStacks } from './validate-stacks.js';
 
 function validateRegions(config: GitopsConfig, lines: ConfigLines): ConfigurationError[] {
@@ -78,7 +79,7 @@ function validateRegions(config: GitopsConfig, lines: ConfigLines): Configuratio
 /** Cross-checks a loaded configuration (regions, stacks and templates, Flux manifests); returns every problem found. */
 export function validateGitops(config: GitopsConfig): ConfigurationError[] {
   const lines = new ConfigLines(config);
-  return [...validateRegions(config, lines), ...validateStacks(config, lines), ...validateFlux(config)];
+  return [...validateRegions(config, lines), ...validateStacks(config, lines), ...validateFlux(config), ...validateRendered(config, lines)];
 }
 
 /** Loads and validates `gitops/`; throws ConfigurationErrors listing every problem. */

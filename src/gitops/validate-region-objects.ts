@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../util/errors.js';
 import type { ConfigLines } from './config-lines.js';
-import { FluxFileCache, KUSTOMIZATION_FILES, readFluxTree, type FluxFile, type FluxTree } from './flux-files.js';
+import { FluxFileCache, KUSTOMIZATION_FILES, readFluxTree, yamlFilesUnder, type FluxFile, type FluxTree } from './flux-files.js';
 import { substituteObject, unknownMarker } from './flux-substitute.js';
 import type { GitopsConfig, RegionConfig } from './types.js';
 import { typedClusterVars, type TypedClusterVars } from './validate-var-types.js';
@@ -37,6 +38,12 @@ export interface RenderedGitops {
   config: GitopsConfig;
   lines: ConfigLines;
   regions: RegionObjects[];
+  /**
+   * Objects in the Flux folders that no region syncs today (e.g. apps/provisioners without a licence),
+   * substituted with the hub's variables: still checked against their schemas, so a folder switched
+   * on later is not a surprise.
+   */
+  unsynced: LocatedObject[];
   errors: ConfigurationError[];
 }
 
@@ -87,7 +94,7 @@ function patchFiles(cache: FluxFileCache): Set<string> {
 /** Reads every region's Flux objects and substitutes them as Flux would, unknown values by typed placeholders. */
 export function renderGitops(config: GitopsConfig, lines: ConfigLines): RenderedGitops {
   const cache = new FluxFileCache(config.dir);
-  const out: RenderedGitops = { config, lines, regions: [], errors: [] };
+  const out: RenderedGitops = { config, lines, regions: [], unsynced: [], errors: [] };
   for (const region of config.regions) {
     const vars = typedClusterVars(config, region, lines);
     out.errors.push(...vars.errors);
@@ -116,6 +123,33 @@ export function renderGitops(config: GitopsConfig, lines: ConfigLines): Rendered
       }
     }
     out.regions.push(ro);
+  }
+  out.unsynced = unsyncedObjects(config, cache, out.regions);
+  return out;
+}
+
+const FLUX_FOLDERS = ['clusters', 'infrastructure', 'apps'];
+
+function unsyncedObjects(config: GitopsConfig, cache: FluxFileCache, regions: RegionObjects[]): LocatedObject[] {
+  const synced = new Set(regions.flatMap((r) => r.objects.map((o) => o.file.abs)));
+  const hub = regions.find((r) => r.region.name === config.platform.hubRegion) ?? regions[0];
+  const out: LocatedObject[] = [];
+  const files: string[] = [];
+  for (const folder of FLUX_FOLDERS) {
+    const dir = path.join(config.dir, folder);
+    if (existsSync(dir)) files.push(...yamlFilesUnder(dir));
+  }
+  const patches = patchFiles(cache);
+  for (const abs of files) {
+    if (synced.has(abs) || patches.has(abs) || KUSTOMIZATION_FILES.includes(path.basename(abs))) continue;
+    const f = cache.get(abs);
+    if (f.error) continue;
+    for (const doc of f.docs) {
+      const raw = rec(doc.value);
+      if (!raw) continue;
+      const object = hub ? (rec(substituteObject(raw, hub.vars.values)) ?? raw) : raw;
+      out.push({ region: hub?.region.name ?? '', kustomization: '(synced by no region)', file: f, doc, raw, object });
+    }
   }
   return out;
 }

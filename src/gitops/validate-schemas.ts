@@ -160,8 +160,8 @@ function schemaErrors(o: LocatedObject, model: SchemaModel, source: string, rend
 /** Every object under a Flux path, in every region, against its kind's schema (types, patterns, required and unknown fields). */
 export function validateSchemas(rendered: RenderedGitops): ConfigurationError[] {
   const out: ConfigurationError[] = [];
-  for (const region of rendered.regions) {
-    for (const o of region.objects) {
+  for (const objects of [...rendered.regions.map((r) => r.objects), rendered.unsynced]) {
+    for (const o of objects) {
       const apiVersion = o.object.apiVersion;
       const kind = o.object.kind;
       if (typeof apiVersion !== 'string' || typeof kind !== 'string') continue; // identity is validateFlux's

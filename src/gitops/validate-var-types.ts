@@ -66,52 +66,17 @@ export const VAR_TYPES = {
   },
   'sqs-queue-name': { expected: 'an SQS queue name', pattern: /^[A-Za-z0-9_-]{1,80}$/, placeholder: (c) => `coderdemo-${c.region}-karpenter` },
   'name-list': {
-    expected: 'a comma-separated list of names without spaces, e.g. coderdemo,acme',
-    pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*(,[A-Za-z0-9][A-Za-z0-9_.-]*)*$/,
+    expected: 'a comma-separated list of names without spaces, e.g. coderdemo,acme (empty for none)',
+    pattern: /^([A-Za-z0-9][A-Za-z0-9_.-]*(,[A-Za-z0-9][A-Za-z0-9_.-]*)*)?$/,
     placeholder: () => 'coderdemo',
   },
+  integer: { expected: 'a whole number such as 3', pattern: /^(0|[1-9][0-9]*)$/, placeholder: () => '1' },
   boolean: { expected: 'true or false', pattern: /^(true|false)$/, placeholder: () => 'true' },
+  string: { expected: 'any text', pattern: /^[\s\S]*$/, placeholder: (c) => `placeholder-${c.name.replace(/_/g, '-')}` },
   quantity: { expected: 'a Kubernetes quantity such as 30Gi or 500m', pattern: /^[+-]?(\d+|\d+\.\d+|\d+\.|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/, placeholder: () => '1Gi' },
 } satisfies Record<string, VarType>;
 
 export type VarTypeName = keyof typeof VAR_TYPES;
-
-/**
- * The declared type of every cluster variable (`clusterVars` in regions/<region>.yaml). Declared once
- * here rather than in each region file: every region fills the same manifests, and a type is a
- * property of the manifest's field, not of the region. A variable missing here is an error, so a new
- * one cannot slip past the schema checks as an untyped string.
- */
-export const CLUSTER_VAR_TYPES: Record<string, VarTypeName> = {
-  project: 'k8s-name',
-  cluster_name: 'k8s-name',
-  aws_region: 'aws-region',
-  hub_region: 'aws-region',
-  vpc_id: 'vpc-id',
-  cluster_endpoint: 'https-url',
-  cluster_security_group_id: 'security-group-id',
-  coder_access_url: 'https-url',
-  coder_wildcard_access_url: 'wildcard-hostname',
-  coder_github_allowed_orgs: 'name-list',
-  acm_certificate_arn: 'acm-certificate-arn',
-  coder_irsa_role_arn: 'iam-role-arn',
-  provisioner_irsa_role_arn: 'iam-role-arn',
-  ebs_csi_irsa_role_arn: 'iam-role-arn',
-  lb_controller_irsa_role_arn: 'iam-role-arn',
-  karpenter_irsa_role_arn: 'iam-role-arn',
-  cert_manager_irsa_role_arn: 'iam-role-arn',
-  external_secrets_irsa_role_arn: 'iam-role-arn',
-  litellm_irsa_role_arn: 'iam-role-arn',
-  karpenter_instance_profile: 'instance-profile-name',
-  karpenter_interruption_queue: 'sqs-queue-name',
-  db_host: 'hostname',
-  litellm_db_host: 'hostname',
-  db_secret_arn: 'secret-arn',
-  litellm_db_secret_arn: 'secret-arn',
-  github_oauth_secret_name: 'secret-name',
-  provisioner_key_secret_name: 'secret-name',
-  litellm_secret_name: 'secret-name',
-};
 
 /** A region's cluster variables as validation substitutes them: known values as they are, the rest as typed placeholders. */
 export interface TypedClusterVars {
@@ -125,25 +90,15 @@ export interface TypedClusterVars {
 export function typedClusterVars(config: GitopsConfig, region: RegionConfig, lines: ConfigLines): TypedClusterVars {
   const resolved = resolveClusterVars(region, { config, outputs: () => undefined });
   const out: TypedClusterVars = { values: {}, placeholders: new Map(), errors: [] };
-  const declared = Object.keys(VAR_TYPES).join(', ');
   for (const [name, r] of Object.entries(resolved)) {
-    const typeName = CLUSTER_VAR_TYPES[name];
+    const declared = region.clusterVarTypes?.[name];
+    // The loader requires a type for every variable of a region file; a config built in memory may have none.
+    const typeName: VarTypeName = declared && declared in VAR_TYPES ? (declared as VarTypeName) : 'string';
     const where = `clusterVars.${name}`;
-    if (!typeName) {
-      out.errors.push(
-        lines.error(
-          region.file,
-          where,
-          `cluster variable ${name} has no declared type, so the schema checks cannot stand a value in for it: ` +
-            `add "${name}: <type>" to CLUSTER_VAR_TYPES in src/gitops/validate-var-types.ts (types: ${declared})`,
-        ),
-      );
-      continue;
-    }
     const type: VarType = VAR_TYPES[typeName];
     if (r.known) {
       if (!type.pattern.test(r.value)) {
-        out.errors.push(lines.error(region.file, where, `${name} is declared as ${typeName}: expected ${type.expected}, got "${r.value}"`));
+        out.errors.push(lines.error(region.file, `${where}.type`, `${name} is declared as ${typeName}: expected ${type.expected}, got "${r.value}" (fix the value or the declared type)`));
       }
       out.values[name] = r.value;
     } else {
