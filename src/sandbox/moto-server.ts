@@ -1,4 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readLauncherEvents, type LauncherEvent } from './emulator-no-ops.js';
 import { freePort } from './free-port.js';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +16,8 @@ export interface MotoServer {
   reset(): Promise<void>;
   stop(): Promise<void>;
   process: ChildProcess;
+  /** What the launcher recorded moto accepting without doing it (stand-ins, no-op updates), oldest first. */
+  events(): LauncherEvent[];
 }
 
 export interface StartMotoOptions {
@@ -26,10 +32,13 @@ export interface StartMotoOptions {
 export async function startMotoServer(opts: StartMotoOptions = {}): Promise<MotoServer> {
   const port = opts.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
+  const eventsDir = mkdtempSync(join(tmpdir(), 'moto-events-'));
+  const eventsFile = join(eventsDir, 'events.jsonl');
   const child = spawn(opts.python ?? 'python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     env: {
       ...process.env,
       MOTO_ACCOUNT_ID: opts.accountId ?? process.env.MOTO_ACCOUNT_ID ?? '123456789012',
+      MOTO_LAUNCHER_EVENTS: eventsFile,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -40,6 +49,7 @@ export async function startMotoServer(opts: StartMotoOptions = {}): Promise<Moto
   let exited = false;
   child.on('exit', () => {
     exited = true;
+    rmSync(eventsDir, { recursive: true, force: true });
   });
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
   for (;;) {
@@ -63,6 +73,7 @@ export async function startMotoServer(opts: StartMotoOptions = {}): Promise<Moto
     endpoint,
     port,
     process: child,
+    events: () => readLauncherEvents(eventsFile),
     async reset() {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
