@@ -5,7 +5,9 @@ import type { GitopsConfig } from '../gitops/types.js';
 
 function literal(config: GitopsConfig, key: string, fallback: number): number {
   const hub = config.regions.find((r) => r.name === config.platform.hubRegion);
-  const stack = hub?.stacks.find((s) => s.template === 'aurora');
+  // Coder's database (the `aurora` stack), not another stack of the same template (litellm-db).
+  const stack =
+    hub?.stacks.find((s) => s.name === 'aurora') ?? hub?.stacks.find((s) => s.template === 'aurora');
   const src = stack?.parameters[key];
   return src?.kind === 'literal' && !Number.isNaN(Number(src.value)) ? Number(src.value) : fallback;
 }

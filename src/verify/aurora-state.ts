@@ -56,7 +56,11 @@ export async function findAuroraCluster(
     clusters = clusters.filter(
       (c) => (c.Engine ?? '').startsWith('aurora') && c.ServerlessV2ScalingConfiguration,
     );
+    // The hub runs more than one Aurora cluster (Coder's `aurora` stack, LiteLLM's `litellm-db`):
+    // Coder's is the one whose identifier CloudFormation derived from <project>-<region>-aurora.
+    const coderPrefix = `${project}-${region}-aurora`.toLowerCase();
     const pick =
+      clusters.find((c) => (c.DBClusterIdentifier ?? '').toLowerCase().startsWith(coderPrefix)) ??
       clusters.find((c) => (c.DBClusterIdentifier ?? '').includes(project)) ??
       (clusters.length === 1 ? clusters[0] : undefined);
     if (pick?.DBClusterIdentifier) {

@@ -154,6 +154,21 @@ describe('CloudFormation templates', () => {
     expect(instances.every((i) => i.Properties!.PubliclyAccessible === false)).toBe(true);
   });
 
+  it('aurora: TLS is enforced by the server (rds.force_ssl through the cluster parameter group)', () => {
+    const aurora = byName.get('aurora')!;
+    const group = Object.entries(aurora.Resources).find(
+      ([, r]) => r.Type === 'AWS::RDS::DBClusterParameterGroup',
+    );
+    expect(group?.[1].Properties).toMatchObject({
+      Family: 'aurora-postgresql15',
+      Parameters: { 'rds.force_ssl': '1' },
+    });
+    const cluster = Object.values(aurora.Resources).find(
+      (r) => r.Type === 'AWS::RDS::DBCluster',
+    )!.Properties!;
+    expect(cluster.DBClusterParameterGroupName).toEqual({ Ref: group![0] });
+  });
+
   it('eks: API authentication with a cluster-admin access entry for the deploy role', () => {
     const eks = byName.get('eks')!;
     const cluster = Object.values(eks.Resources).find((r) => r.Type === 'AWS::EKS::Cluster')!.Properties!;
@@ -212,6 +227,24 @@ describe('region files against the templates', () => {
         template: 'peering-routes',
         deployRegion: 'hub',
       });
+    }
+  });
+
+  it('the hub runs LiteLLM’s database: the aurora template, 0.5–8 ACU, writer only, its own VPC', () => {
+    const hub = regionNamed('hub');
+    const litellm = hub.stacks.find((s) => s.name === 'litellm-db');
+    expect(litellm).toMatchObject({
+      template: 'aurora',
+      parameters: {
+        DatabaseName: 'litellm',
+        MinCapacity: 0.5,
+        MaxCapacity: 8,
+        Readers: 0,
+        AllowedCidrs: { field: 'vpcCidr' },
+      },
+    });
+    for (const spoke of regions.filter((r) => r.role === 'spoke')) {
+      expect(spoke.stacks.map((s) => s.name)).not.toContain('litellm-db');
     }
   });
 

@@ -124,6 +124,7 @@ async function modelFor(
     const paths = fluxPaths();
     expect(paths).toEqual([
       'gitops/apps/base',
+      'gitops/apps/hub',
       'gitops/infrastructure/configs',
       'gitops/infrastructure/controllers',
     ]);
@@ -221,14 +222,15 @@ async function modelFor(
       karpenter: expect.stringMatching(/^1\.\d+\.\d+$/),
       'aws-load-balancer-controller': '1.13.2',
       'aws-ebs-csi-driver': '2.22.1',
-      'cert-manager': 'v1.18.2',
       'metrics-server': '3.13.0',
+      reloader: '2.2.16',
       'external-secrets': expect.stringMatching(EXACT_VERSION),
       coder: '2.27.1',
       'coder-provisioner': '2.27.1',
     });
-    const certManager = releases.find((r) => r.metadata.name === 'cert-manager')!;
-    expect(certManager.spec.values.crds.enabled).toBe(true);
+    // cert-manager was installed and used by nothing (ACM issues the NLB's certificate; Coder does not
+    // terminate TLS): removed rather than kept idle with DNS-01 rights in the zone.
+    expect(Object.keys(versions)).not.toContain('cert-manager');
   });
 
   it('external provisioners are synced exactly where a Coder licence is declared, after apps', () => {
@@ -329,6 +331,67 @@ async function modelFor(
         },
       );
     }
+  });
+
+  it('a rotated database password restarts Coder: the URL Secret refreshes and Reloader watches it', () => {
+    const coder = build('gitops/apps/base').find(
+      (o) => o.kind === 'HelmRelease' && o.metadata.name === 'coder',
+    ) as K8sObject & {
+      spec: Record<string, Loose>;
+    };
+    expect(coder.spec.values.coder.annotations).toEqual({
+      'secret.reloader.stakater.com/reload': 'coder-db-url',
+    });
+    const url = build('gitops/infrastructure/configs').find(
+      (o) => o.kind === 'ExternalSecret' && o.metadata.name === 'coder-db-url',
+    ) as K8sObject & { spec: Record<string, Loose> };
+    expect(url.spec.target.name).toBe('coder-db-url');
+    expect(url.spec.refreshInterval).toBe('5m');
+    expect(
+      build('gitops/infrastructure/controllers').some(
+        (o) => o.kind === 'HelmRelease' && o.metadata.name === 'reloader',
+      ),
+    ).toBe(true);
+  });
+
+  it('only the hub syncs LiteLLM, after the secret store, with its secrets through External Secrets', () => {
+    const hub = (readPlatform() as unknown as { hubRegion: string }).hubRegion;
+    for (const cluster of clusters) {
+      expect({ cluster, litellm: regionPaths(cluster).includes('gitops/apps/hub') }).toEqual({
+        cluster,
+        litellm: cluster === `gitops/clusters/${hub}`,
+      });
+    }
+    const hubApps = build(`gitops/clusters/${hub}`).find(
+      (o) => o.kind === 'Kustomization' && o.metadata.name === 'hub-apps',
+    ) as K8sObject & { spec: Record<string, Loose> };
+    expect(hubApps.spec.dependsOn).toEqual([{ name: 'infra-configs' }]);
+    const objects = build('gitops/apps/hub');
+    const deployment = objects.find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'litellm',
+    ) as K8sObject & {
+      spec: Record<string, Loose>;
+    };
+    const env = deployment.spec.template.spec.containers[0].env as {
+      name: string;
+      value?: string;
+      valueFrom?: Loose;
+    }[];
+    for (const name of ['DATABASE_URL', 'LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY']) {
+      const e = env.find((x) => x.name === name);
+      expect({ name, secretKeyRef: e?.valueFrom?.secretKeyRef?.name }).toEqual({
+        name,
+        secretKeyRef: expect.stringMatching(/^litellm-(db-url|keys)$/),
+      });
+    }
+    const externalSecrets = objects
+      .filter((o) => o.kind === 'ExternalSecret')
+      .map((o) => o.metadata.name)
+      .sort();
+    expect(externalSecrets).toEqual(['litellm-db-url', 'litellm-keys']);
+    expect(deployment.spec.template.spec.containers[0].image).toMatch(
+      /^ghcr\.io\/berriai\/litellm:v\d+\.\d+\.\d+$/,
+    );
   });
 
   it('the Coder Service is an internet-facing NLB with TLS on 443 and the tags apply-region looks for', () => {
