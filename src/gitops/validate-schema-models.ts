@@ -49,14 +49,14 @@ export interface SchemaModel {
 
 /** Where each group's schemas come from, for messages. */
 export const SCHEMA_SOURCES: Record<string, string> = {
-  '': 'Kubernetes (kubernetes-models)',
-  'karpenter.k8s.aws': 'Karpenter (@kubernetes-models/karpenter)',
-  'karpenter.sh': 'Karpenter (@kubernetes-models/karpenter)',
-  'external-secrets.io': 'External Secrets (@kubernetes-models/external-secrets)',
-  'cert-manager.io': 'cert-manager (@kubernetes-models/cert-manager)',
-  'source.toolkit.fluxcd.io': 'Flux (@kubernetes-models/flux-cd)',
-  'kustomize.toolkit.fluxcd.io': 'Flux (@kubernetes-models/flux-cd)',
-  'helm.toolkit.fluxcd.io': 'Flux (@kubernetes-models/flux-cd)',
+  '': 'kubernetes-models',
+  'karpenter.k8s.aws': '@kubernetes-models/karpenter',
+  'karpenter.sh': '@kubernetes-models/karpenter',
+  'external-secrets.io': '@kubernetes-models/external-secrets',
+  'cert-manager.io': '@kubernetes-models/cert-manager',
+  'source.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
+  'kustomize.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
+  'helm.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
 };
 
 const MODELS: Record<string, SchemaModel> = {
@@ -94,6 +94,45 @@ const MODELS: Record<string, SchemaModel> = {
   'cert-manager.io/v1/ClusterIssuer': ClusterIssuer,
   'cert-manager.io/v1/Issuer': Issuer,
 };
+
+/**
+ * Fields the CRDs of the pinned charts have and the npm models lack (compared field by field against
+ * karpenter-provider-aws v1.14.1 pkg/apis/crds and external-secrets chart 1.0.0 config/crds/bases):
+ * accepted as known, their values unchecked. Paths use [] for list items.
+ */
+const CRD_FIELDS_MODELS_LACK: Record<string, string[]> = {
+  'karpenter.k8s.aws/v1/EC2NodeClass': ['spec.connectionTracking', 'spec.cpuOptions'],
+  'external-secrets.io/v1/ExternalSecret': ['spec.target.manifest', 'spec.target.template.metadata.finalizers', 'spec.dataFrom[].rewrite[].merge'],
+  'external-secrets.io/v1/ClusterSecretStore': [
+    'spec.provider.azurekv.customCloudConfig',
+    'spec.provider.azurekv.useAzureSDK',
+    'spec.provider.fake.validationResult',
+    'spec.provider.gcpsm.secretVersionSelectionPolicy',
+    'spec.provider.gcpsm.auth.workloadIdentityFederation',
+    'spec.provider.gitlab.caBundle',
+    'spec.provider.gitlab.caProvider',
+    'spec.provider.infisical.auth.awsAuthCredentials',
+    'spec.provider.infisical.auth.azureAuthCredentials',
+    'spec.provider.infisical.auth.gcpIamAuthCredentials',
+    'spec.provider.infisical.auth.gcpIdTokenAuthCredentials',
+    'spec.provider.infisical.auth.jwtAuthCredentials',
+    'spec.provider.infisical.auth.kubernetesAuthCredentials',
+    'spec.provider.infisical.auth.ldapAuthCredentials',
+    'spec.provider.infisical.auth.ociAuthCredentials',
+    'spec.provider.infisical.auth.tokenAuthCredentials',
+    'spec.provider.secretserver.domain',
+    'spec.provider.vault.checkAndSet',
+    'spec.provider.vault.auth.cert.path',
+    'spec.provider.yandexcertificatemanager.fetching',
+    'spec.provider.yandexlockbox.fetching',
+  ],
+};
+
+/** Whether a field the model does not know is one the pinned CRD has (see CRD_FIELDS_MODELS_LACK). */
+export function crdHasField(apiVersion: string, kind: string, fieldPath: string): boolean {
+  const normal = fieldPath.replace(/\[\d+\]/g, '[]');
+  return (CRD_FIELDS_MODELS_LACK[`${apiVersion}/${kind}`] ?? []).some((f) => normal === f || normal.startsWith(`${f}.`) || normal.startsWith(`${f}[`));
+}
 
 /** The model of an apiVersion/kind, or undefined when gitops/ may not hold that kind (yet). */
 export function schemaModel(apiVersion: string, kind: string): SchemaModel | undefined {

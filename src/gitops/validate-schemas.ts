@@ -1,7 +1,7 @@
 import type { ConfigurationError } from '../util/errors.js';
 import { closest, describeValue } from './field-reader.js';
 import { hasUnresolved, objectError, valueAt, type LocatedObject, type RenderedGitops } from './validate-region-objects.js';
-import { knownKinds, schemaModel, SCHEMA_SOURCES, type SchemaModel } from './validate-schema-models.js';
+import { crdHasField, knownKinds, schemaModel, SCHEMA_SOURCES, type SchemaModel } from './validate-schema-models.js';
 import { VAR_TYPES } from './validate-var-types.js';
 import { childPath } from './yaml-file.js';
 
@@ -89,9 +89,9 @@ function variableNote(o: LocatedObject, fieldPath: string, ro: RenderedGitops): 
   const names = [...raw.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
   const parts = names.map((n) => {
     const t = region?.vars.placeholders.get(n);
-    return t ? `\${${n}} is ${t} (${VAR_TYPES[t].expected}), known after apply` : `\${${n}} = "${region?.vars.values[n] ?? '?'}" in ${o.region}`;
+    return t ? `\${${n}} is declared ${t} (${VAR_TYPES[t].expected}), known after apply` : `\${${n}} = "${region?.vars.values[n] ?? '?'}" in ${o.region}`;
   });
-  return ` [written as "${raw}": ${parts.join('; ')}; fix the field or the variable's type in src/gitops/validate-var-types.ts]`;
+  return ` [written as "${raw}": ${parts.join('; ')}; fix the field, or the variable's value or type under clusterVars in gitops/regions/${o.region}.yaml]`;
 }
 
 function describeAjv(e: AjvError, value: unknown): string {
@@ -121,7 +121,7 @@ function schemaErrors(o: LocatedObject, model: SchemaModel, source: string, rend
     if (errors.length === 0) throw err;
   }
   const out: ConfigurationError[] = [];
-  const what = `${String(o.object.kind)} (${source} schema)`;
+  const what = `${String(o.object.kind)} (schema: ${source})`;
   // anyOf/oneOf report their branches' errors too: keep the most specific ones.
   const specific = errors.filter((e) => !['anyOf', 'oneOf', 'allOf', 'if'].includes(e.keyword));
   for (const e of specific.length ? specific : errors) {
@@ -143,6 +143,7 @@ function schemaErrors(o: LocatedObject, model: SchemaModel, source: string, rend
     for (const key of r.keys) {
       if (r.touched.has(key)) continue;
       const field = childPath(r.path, key);
+      if (crdHasField(String(o.object.apiVersion), String(o.object.kind), field)) continue;
       const hint = closest(key, declared);
       out.push(
         objectError(
@@ -178,7 +179,7 @@ export function validateSchemas(rendered: RenderedGitops): ConfigurationError[] 
         continue;
       }
       const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
-      out.push(...schemaErrors(o, model, SCHEMA_SOURCES[group] ?? 'Kubernetes (kubernetes-models)', rendered));
+      out.push(...schemaErrors(o, model, SCHEMA_SOURCES[group] ?? 'kubernetes-models', rendered));
     }
   }
   return out;
