@@ -17,6 +17,7 @@ import {
   type ValueSource,
   type VantagePoint,
 } from './types.js';
+import { VAR_TYPES, type VarTypeName } from './validate-var-types.js';
 import { childPath, parseYamlDocument } from './yaml-file.js';
 
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -84,6 +85,46 @@ export function readSource(r: FieldReader, value: unknown, p: string): ValueSour
   }
   r.error(p, `expected ${SOURCE_EXPECTED}, got ${describeValue(value)}`);
   return undefined;
+}
+
+/**
+ * `clusterVars`: each a source with its declared type (src/gitops/validate-var-types.ts), so validation
+ * can stand a value of that type in for a value known only after apply: `{ output: …, type: vpc-id }`,
+ * `{ field: …, type: aws-region }`, `{ value: <literal>, type: https-url }`.
+ */
+function readClusterVars(r: FieldReader, value: unknown): { sources: Record<string, ValueSource>; types: Record<string, VarTypeName> } {
+  const sources: Record<string, ValueSource> = {};
+  const types: Record<string, VarTypeName> = {};
+  if (value === undefined) return { sources, types };
+  const map = r.map(value, 'clusterVars', CLUSTER_VAR, 'a snake_case variable name (Flux ${var})');
+  const typeNames = Object.keys(VAR_TYPES) as VarTypeName[];
+  for (const [key, v] of Object.entries(map ?? {})) {
+    const p = childPath('clusterVars', key);
+    const obj = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    if (!obj || !('type' in obj)) {
+      r.error(
+        p,
+        `declare the variable's type: { field | output | value: …, type: <type> } with a type of ${typeNames.join(', ')} ` +
+          `(validation checks the manifests with a value of that type where the value is known only after apply)`,
+      );
+      continue;
+    }
+    const type = r.oneOf(obj.type, childPath(p, 'type'), typeNames);
+    const { type: _type, ...rest } = obj;
+    void _type;
+    let source: ValueSource | undefined;
+    if ('value' in rest) {
+      r.object(rest, p, ['value'], ['value']);
+      const literal = rest.value;
+      if (typeof literal === 'string' || typeof literal === 'number' || typeof literal === 'boolean') source = { kind: 'literal', value: String(literal) };
+      else r.error(childPath(p, 'value'), `expected a string, number or true/false, got ${describeValue(literal)}`);
+    } else source = readSource(r, rest, p);
+    if (source && type) {
+      sources[key] = source;
+      types[key] = type;
+    }
+  }
+  return { sources, types };
 }
 
 function readSources(r: FieldReader, value: unknown, p: string, keyPattern: RegExp, keyExpected: string) {
@@ -296,9 +337,9 @@ function readRegion(r: FieldReader, value: unknown, name: string): RegionConfig 
     r.error('vpcCidr', `expected an IPv4 CIDR with zero host bits such as 10.1.0.0/16, got "${vpcCidr}"`);
   }
   const stacks = readStacks(r, o.stacks, 'stacks');
-  const clusterVars = readSources(r, o.clusterVars, 'clusterVars', CLUSTER_VAR, 'a snake_case variable name (Flux ${var})');
+  const { sources: clusterVars, types: clusterVarTypes } = readClusterVars(r, o.clusterVars);
   if (r.errors.length > errorsBefore) return undefined;
-  return { file: r.file, name, role: role!, enabled: enabled!, wave: wave!, vpcCidr: vpcCidr!, stacks, clusterVars };
+  return { file: r.file, name, role: role!, enabled: enabled!, wave: wave!, vpcCidr: vpcCidr!, stacks, clusterVars, clusterVarTypes };
 }
 
 async function listYaml(dir: string, rel: string, errors: ConfigurationError[], gitopsDir: string): Promise<string[]> {

@@ -127,6 +127,8 @@ export interface RegionConfig {
   stacks: StackSpec[];
   /** `${var}` names in Flux manifests → where their value comes from; written as the `cluster-vars` ConfigMap. */
   clusterVars: Record<string, ValueSource>;
+  /** The declared type of each cluster variable (`type:` in the region file; src/gitops/validate-var-types.ts). */
+  clusterVarTypes?: Record<string, string>;
 }
 
 export interface GitopsConfig {

@@ -6,6 +6,7 @@ import { checkGitopsSafety } from './gitops-tree-safety.js';
 import { loadGitops } from './load-gitops.js';
 import type { GitopsConfig } from './types.js';
 import { validateFlux } from './validate-flux.js';
+import { validateRendered } from './validate-rendered.js';
 import { validateStacks } from './validate-stacks.js';
 
 function validateRegions(config: GitopsConfig, lines: ConfigLines): ConfigurationError[] {
@@ -85,6 +86,7 @@ export function validateGitops(config: GitopsConfig): ConfigurationError[] {
     ...validateStacks(config, lines),
     ...validateFlux(config),
     ...validateFluxSources(config),
+    ...validateRendered(config, lines),
   ];
 }
 

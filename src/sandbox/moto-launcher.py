@@ -27,13 +27,27 @@
    as CloudFormation does (``count`` blocks with ``cidrBits`` host bits, carved from the start of
    the block).
 
+9. moto accepted any ``AWS::`` type (a stand-in, point 3) and any ``Fn::GetAtt`` attribute of one;
+   CloudFormation refuses both when the change set is created. Types and attributes are now checked
+   against an allow-list generated from the CloudFormation resource specification the project
+   already depends on (``cfn-resource-types.json``, written by ``scripts/generate-cfn-types.mjs``
+   from ``@aws-cdk/aws-service-spec``), with CloudFormation's messages.
+10. What moto accepts without doing (a stand-in created, an update of a type moto has no update for
+    kept as it was, point 2) is appended as one JSON line per event to the file named by
+    ``MOTO_LAUNCHER_EVENTS`` (when set), so the sandbox report can say which changes were no-ops.
+
 The product code follows real CloudFormation; this launcher makes the emulator do the same.
 """
+import inspect
 import ipaddress
+import json
+import os
+import re
 import sys
 
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
+from moto.cloudformation.exceptions import ValidationError as CfnValidationError
 from moto.ec2.models import vpc_peering_connections as pcx_models
 from moto.ec2.models import security_groups as sg_models
 from moto.rds import models as rds_models
@@ -282,6 +296,125 @@ def _parameter_list(self):
 _original_parameter_list = cfn_models.Stack.parameter_list
 
 
+_CFN_TYPES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cfn-resource-types.json")
+with open(_CFN_TYPES_FILE, encoding="utf-8") as _f:
+    _CFN_TYPES = json.load(_f)["types"]
+
+
+def _record_event(event):
+    """One JSON line per thing moto accepted without doing it (see point 10)."""
+    path = os.environ.get("MOTO_LAUNCHER_EVENTS")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(event) + "\n")
+
+
+def _getatt_refs(node):
+    """Every (resource, attribute) a template reads with Fn::GetAtt or ${Resource.Attribute} in Fn::Sub."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Fn::GetAtt":
+                if isinstance(value, str) and "." in value:
+                    yield tuple(value.split(".", 1))
+                elif isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
+                    yield value[0], value[1]
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) and value else value
+                local = value[1] if isinstance(value, list) and len(value) > 1 and isinstance(value[1], dict) else {}
+                if isinstance(text, str):
+                    for name in re.findall(r"\$\{([^!}][^}]*)\}", text):
+                        name = name.strip()
+                        if "." in name and name not in local:
+                            yield tuple(name.split(".", 1))
+            yield from _getatt_refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _getatt_refs(item)
+
+
+def _check_template_types(template_body):
+    """Refuse what CloudFormation refuses at CreateChangeSet: unknown AWS:: types and unknown GetAtt attributes."""
+    try:
+        template = cfn_models.Stack.parse_template(template_body)
+    except Exception:
+        return  # moto reports a malformed template itself
+    if not isinstance(template, dict) or "Transform" in template:
+        return
+    resources = template.get("Resources") or {}
+    unknown = sorted({r.get("Type") for r in resources.values() if isinstance(r, dict)
+                      and str(r.get("Type", "")).startswith("AWS::") and r.get("Type") not in _CFN_TYPES})
+    if unknown:
+        raise CfnValidationError(message=f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
+    for logical_id, attribute in _getatt_refs({k: v for k, v in template.items() if k in ("Resources", "Outputs", "Conditions")}):
+        resource = resources.get(logical_id)
+        if not isinstance(resource, dict):
+            if logical_id in (template.get("Parameters") or {}) or logical_id.startswith("AWS::"):
+                continue
+            raise CfnValidationError(
+                message=f"Template error: instance of Fn::GetAtt references undefined resource {logical_id}"
+            )
+        rtype = resource.get("Type", "")
+        allowed = _CFN_TYPES.get(rtype)
+        if allowed is None or rtype == "AWS::CloudFormation::CustomResource":
+            continue  # Custom:: and custom resources answer any attribute
+        if rtype == "AWS::CloudFormation::Stack" and attribute.startswith("Outputs."):
+            continue
+        if attribute not in allowed:
+            raise CfnValidationError(
+                message=f"Template error: resource {logical_id} does not support attribute type {attribute} in Fn::GetAtt"
+            )
+
+
+def _emulated(resource_type):
+    """Whether moto really creates this type (not a stand-in), and whether it can update it in place."""
+    cls = cfn_parsing.resource_class_from_type(resource_type)
+    if cls is None or cls is _StandInResource:
+        return False, False
+    return True, not hasattr(cls.update_from_cloudformation_json, "__isabstractmethod__")
+
+
+def _checking_templates(method):
+    """Wraps a backend call that takes a template: checked first, stand-in types recorded."""
+    signature = inspect.signature(method)
+
+    def wrapper(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        body = bound.arguments.get("template")
+        if isinstance(body, str):
+            _check_template_types(body)
+            try:
+                resources = cfn_models.Stack.parse_template(body).get("Resources") or {}
+            except Exception:
+                resources = {}
+            stack = bound.arguments.get("stack_name") or bound.arguments.get("name")
+            for logical_id, resource in resources.items():
+                rtype = resource.get("Type", "") if isinstance(resource, dict) else ""
+                if rtype.startswith("AWS::") and not _emulated(rtype)[0]:
+                    _record_event({"event": "stand-in", "stack": stack, "logicalId": logical_id, "type": rtype})
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _recording_noop_updates(update):
+    """Wraps parse_and_update_resource: an update moto cannot perform (kept as it was, point 2) is recorded."""
+
+    def wrapper(logical_id, resource_json, resources_map, account_id, region_name):
+        rtype = resource_json.get("Type", "") if isinstance(resource_json, dict) else ""
+        emulated, updatable = _emulated(rtype)
+        if not updatable:
+            _record_event({
+                "event": "no-op update",
+                "stack": getattr(resources_map, "stack_id", None),
+                "logicalId": logical_id,
+                "type": rtype,
+                "reason": "moto has no in-place update for this type" if emulated else "moto does not emulate this type",
+            })
+        return update(logical_id, resource_json, resources_map, account_id, region_name)
+
+    return wrapper
+
+
 # ResourceMap.update looks the function up in its module at call time, so rebinding it there is enough.
 cfn_parsing.parse_and_update_resource = _parse_and_update_resource
 cfn_parsing.clean_json = _clean_json
@@ -293,6 +426,10 @@ rds_models.DBInstance.default_engine_versions.setdefault("aurora-mysql", "8.0.my
 cfn_models.CloudFormationBackend.execute_change_set = _execute_change_set
 cfn_models.CloudFormationBackend.create_change_set = _create_change_set
 cfn_models.Stack.parameter_list = property(_parameter_list)
+# Last, around whatever the lines above installed (points 9 and 10).
+cfn_parsing.parse_and_update_resource = _recording_noop_updates(cfn_parsing.parse_and_update_resource)
+cfn_models.CloudFormationBackend.create_change_set = _checking_templates(cfn_models.CloudFormationBackend.create_change_set)
+cfn_models.CloudFormationBackend.create_stack = _checking_templates(cfn_models.CloudFormationBackend.create_stack)
 
 
 # --- IAM: actions enforced, web-identity trust refused (issue 14; the functions below are this block's) ---

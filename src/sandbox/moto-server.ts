@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readLauncherEvents, type LauncherEvent } from './emulator-no-ops.js';
 import { freePort } from './free-port.js';
 import { fileURLToPath } from 'node:url';
 import { evaluateWebIdentityTrust, type WebIdentityRequest } from './web-identity-trust.js';
@@ -40,6 +44,8 @@ export interface MotoServer {
   reset(): Promise<void>;
   stop(): Promise<void>;
   process: ChildProcess;
+  /** What the launcher recorded moto accepting without doing it (stand-ins, no-op updates), oldest first. */
+  events(): LauncherEvent[];
 }
 
 export interface StartMotoOptions {
@@ -86,6 +92,8 @@ export async function startMotoServer(opts: StartMotoOptions = {}): Promise<Moto
   const endpoint = `http://127.0.0.1:${port}`;
   const iam = opts.iam ?? 'off';
   const evaluator = iam === 'enforce' ? await startTrustEvaluator() : undefined;
+  const eventsDir = mkdtempSync(join(tmpdir(), 'moto-events-'));
+  const eventsFile = join(eventsDir, 'events.jsonl');
   const child = spawn(opts.python ?? 'python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     env: {
       ...process.env,
@@ -98,6 +106,7 @@ export async function startMotoServer(opts: StartMotoOptions = {}): Promise<Moto
             MOTO_IAM_LOAD_MANAGED_POLICIES: 'true',
           }
         : {}),
+      MOTO_LAUNCHER_EVENTS: eventsFile,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -109,6 +118,7 @@ export async function startMotoServer(opts: StartMotoOptions = {}): Promise<Moto
   child.on('exit', () => {
     exited = true;
     evaluator?.server.close();
+    rmSync(eventsDir, { recursive: true, force: true });
   });
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
   for (;;) {
@@ -141,6 +151,7 @@ export async function startMotoServer(opts: StartMotoOptions = {}): Promise<Moto
     port,
     iam,
     process: child,
+    events: () => readLauncherEvents(eventsFile),
     async reset() {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },

@@ -22,6 +22,7 @@ import { registerAuroraStandIn } from './aurora-stand-in.js';
 import { findKnotd, KNOT_INSTALL_COMMAND, startKnot, type KnotServer } from './knot.js';
 import { zoneFromRoute53, type StandInTarget } from './knot-zone.js';
 import { MOTO_ADMINISTRATOR, MOTO_IAM_ENFORCEMENT, startMotoServer, type MotoServer } from './moto-server.js';
+import { renderEmulatorNoOps, summarizeLauncherEvents, type EmulatorNoOps } from './emulator-no-ops.js';
 import { startOidcTokenServer, type OidcTokenServer } from './oidc-token-server.js';
 import { resolveLines, startSandboxEndpoints, type SandboxEndpoints } from './sandbox-endpoints.js';
 import { registerStandInLoadBalancer } from './stand-in-load-balancers.js';
@@ -63,6 +64,8 @@ export interface SandboxReport {
   iam?: { enforced: readonly string[]; notEnforced: readonly string[] };
   /** With --keep: the environment to reuse with the CLI. */
   env?: Record<string, string>;
+  /** What moto accepted without doing it: stand-in types and no-op updates (moto-launcher.py). */
+  emulatorNoOps?: EmulatorNoOps;
   durationMs: number;
 }
 
@@ -469,6 +472,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
         verify: own.length ? `${own.filter((x) => x.status === 'pass').length}/${own.length} pass` : '-',
       });
     }
+    report.emulatorNoOps = summarizeLauncherEvents(running.moto.events());
     report.ok =
       apply.regions.every((r) => r.status !== 'failed' && r.dns?.inLatencyRouting === true) &&
       verify.status !== 'fail';
@@ -555,6 +559,7 @@ export function renderSandboxText(report: SandboxReport): string {
       out.push(`    ${vp.padEnd(10)} ${cells.join('   ')}`);
     }
   }
+  if (report.emulatorNoOps) out.push(...renderEmulatorNoOps(report.emulatorNoOps));
   if (report.env) {
     out.push('', 'the sandbox keeps running (Ctrl-C stops it); reuse it with:');
     for (const [k, v] of Object.entries(report.env)) out.push(`  export ${k}='${v}'`);

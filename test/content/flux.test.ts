@@ -246,7 +246,7 @@ async function modelFor(
     for (const r of regions) {
       expect({ region: r.region, daemons: r.clusterVars.coder_provisioner_daemons }).toEqual({
         region: r.region,
-        daemons: { field: 'coderProvisionerDaemons' },
+        daemons: { field: 'coderProvisionerDaemons', type: 'integer' },
       });
     }
     // The key only a running Coder can issue is never a precondition of apps.

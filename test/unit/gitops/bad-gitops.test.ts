@@ -121,21 +121,21 @@ describe('the broken-configuration corpus', () => {
     ],
     [
       'a variable without a source',
-      (f) => f('regions/us-east-2.yaml', replace('  domain: { field: domain }\n', '')),
+      (f) => f('regions/us-east-2.yaml', replace('  domain: { field: domain, type: hostname }\n', '')),
       [
         'gitops/apps/base/coder/release.yaml:20: ${domain} has no source for us-east-2: add domain to clusterVars in gitops/regions/us-east-2.yaml, or give a default (${domain:=value})',
       ],
     ],
     [
       'an output that does not exist',
-      (f) => f('regions/us-west-2.yaml', replace('{ output: aurora.Endpoint, region: hub }', '{ output: aurora.Endpont, region: hub }')),
+      (f) => f('regions/us-west-2.yaml', replace('{ output: aurora.Endpoint, region: hub, type: hostname }', '{ output: aurora.Endpont, region: hub, type: hostname }')),
       [
         'gitops/regions/us-west-2.yaml:21 (clusterVars.database_endpoint): output "Endpont" does not exist in gitops/stacks/aurora.yaml (did you mean "Endpoint"?); its outputs: Endpoint',
       ],
     ],
     [
       'an output of a stack the region does not run',
-      (f) => f('regions/us-west-2.yaml', replace('{ output: aurora.Endpoint, region: hub }', '{ output: aurora.Endpoint }')),
+      (f) => f('regions/us-west-2.yaml', replace('{ output: aurora.Endpoint, region: hub, type: hostname }', '{ output: aurora.Endpoint, type: hostname }')),
       [
         'gitops/regions/us-west-2.yaml:21 (clusterVars.database_endpoint): stack "aurora" is not declared in gitops/regions/us-west-2.yaml; the hub runs it: add region: hub to read the hub\'s output',
       ],
@@ -188,7 +188,7 @@ describe('the broken-configuration corpus', () => {
     ],
     [
       'a hub without the database',
-      (f) => f('regions/us-east-2.yaml', (t) => t.replace(/ {2}- name: aurora\n(.*\n){3}/, '').replace('  database_endpoint: { output: aurora.Endpoint }\n', '')),
+      (f) => f('regions/us-east-2.yaml', (t) => t.replace(/ {2}- name: aurora\n(.*\n){3}/, '').replace('  database_endpoint: { output: aurora.Endpoint, type: hostname }\n', '')),
       [
         'gitops/regions/us-east-2.yaml:6 (stacks): the hub runs the shared database: add a stack with template aurora',
         // …and what read its outputs loses its source, each said once:
