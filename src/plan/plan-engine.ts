@@ -17,6 +17,7 @@ import { planStack, type PlanError } from './plan-stack.js';
 import type { PlanReport, RegionPlan, RiskFinding, StackPlan } from './plan-types.js';
 import { assessDns, assessFlux, overallRisk } from './risk-rules.js';
 import { StackStateCache } from './stack-state-cache.js';
+import { estimateRegionRollout } from './rollout-estimate.js';
 import { RISK_LEVELS } from '../aws/cloudformation/change-set-identity.js';
 
 export interface PlanOptions {
@@ -180,7 +181,7 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
   log.info(
     `${stacks.filter(stackChanged).length}/${stacks.length} stacks change, ${flux.length} Flux, ${dns.length} DNS, ${clusterVars.length} cluster-vars changes`,
   );
-  return {
+  const planned: RegionPlan = {
     region: region.name,
     enabled: region.enabled,
     stacks,
@@ -190,6 +191,8 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
     risk: overallRisk(findings, hasChanges),
     findings,
   };
+  planned.estimate = estimateRegionRollout(config, planned);
+  return planned;
 }
 
 function selectRegions(opts: PlanOptions, config: GitopsConfig, errors: PlanError[], log: Logger) {

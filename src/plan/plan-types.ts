@@ -1,4 +1,5 @@
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
+import type { RolloutEstimate } from './rollout-estimate.js';
 
 /** One named risk rule that fired, shown in the plan and used to compute the overall risk. */
 export interface RiskFinding {
@@ -117,6 +118,8 @@ export interface RegionPlan {
   clusterVars: ClusterVarChange[];
   risk: Risk;
   findings: RiskFinding[];
+  /** Modeled rollout time of the stacks this plan applies (src/plan/rollout-estimate.ts): an estimate. */
+  estimate?: RolloutEstimate;
 }
 
 export interface PlanReport {
