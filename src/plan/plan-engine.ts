@@ -16,7 +16,7 @@ import { diffFlux, diffRendered } from './flux-diff.js';
 import { planStack, type PlanError } from './plan-stack.js';
 import type { PlanReport, RegionPlan, RiskFinding, StackPlan } from './plan-types.js';
 import { assessDns, assessFlux, overallRisk } from './risk-rules.js';
-import { StackStateCache } from './stack-state-cache.js';
+import { StackStateCache } from '../aws/cloudformation/stack-outputs.js';
 import { estimateRegionRollout } from './rollout-estimate.js';
 import { RISK_LEVELS } from '../aws/cloudformation/change-set-identity.js';
 

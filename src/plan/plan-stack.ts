@@ -29,7 +29,7 @@ import { changeSetIam, changeSetResourceChanges, mergeResourceChanges } from './
 import { mergeIamSummaries } from './iam-policy-diff.js';
 import type { ParameterChange, StackPlan } from './plan-types.js';
 import { assessStack, overallRisk } from './risk-rules.js';
-import type { StackStateCache } from './stack-state-cache.js';
+import type { StackStateCache } from '../aws/cloudformation/stack-outputs.js';
 import { diffTemplates, type TemplateDiffResult } from './template-diff.js';
 
 /** A problem that stopped (part of) a plan, for PlanReport.errors. */

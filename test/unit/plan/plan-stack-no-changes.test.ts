@@ -11,7 +11,7 @@ import { loadGitops } from '../../../src/gitops/load-gitops.js';
 import { resolveStackParameters } from '../../../src/gitops/resolve-source.js';
 import type { GitopsConfig, RegionConfig } from '../../../src/gitops/types.js';
 import { planStack } from '../../../src/plan/plan-stack.js';
-import { StackStateCache } from '../../../src/plan/stack-state-cache.js';
+import { StackStateCache } from '../../../src/aws/cloudformation/stack-outputs.js';
 import { MemoryLogger } from '../../../src/util/logger.js';
 
 const GITOPS = new URL('../../../gitops', import.meta.url).pathname;
