@@ -63,6 +63,8 @@ export interface StackTimingProxy {
   release(stackName: string, outcome?: 'complete' | 'failed', reason?: string): void;
   /** Forget executions, change sets and counts (moto's reset is separate). */
   reset(): void;
+  /** Change the time scale for what starts from now on (0 or undefined: no modeled time). */
+  setScale(scale: number | undefined): void;
   close(): Promise<void>;
 }
 
@@ -129,7 +131,7 @@ function eventXml(e: {
 /** moto behind a proxy that makes CloudFormation take its time (model) or wait for the test (hold). */
 export async function startStackTimingProxy(opts: StackTimingProxyOptions): Promise<StackTimingProxy> {
   const upstream = new URL(opts.upstream);
-  const scale = opts.scale;
+  let scale = opts.scale;
   const ms = (seconds: number) => (scale === undefined ? 0 : seconds * 1000 * scale);
   const changeSets = new Map<string, ChangeSetRecord>();
   const deployed = new Map<
@@ -273,7 +275,7 @@ export async function startStackTimingProxy(opts: StackTimingProxyOptions): Prom
     if ((req.url ?? '').startsWith('/moto-api')) return send(res, await forward(req, body));
     const shape = describeRequest(req.method ?? 'GET', req.url ?? '/', req.headers, text);
     log.push(`${shape.service}.${shape.operation}`);
-    if (scale !== undefined) await new Promise((r) => setTimeout(r, ms(ROUND_TRIP.seconds)));
+    if (scale) await new Promise((r) => setTimeout(r, ms(ROUND_TRIP.seconds)));
     if (shape.service !== 'cloudformation' || shape.protocol !== 'query')
       return send(res, await forward(req, body));
     const form = new URLSearchParams(text);
@@ -330,7 +332,7 @@ export async function startStackTimingProxy(opts: StackTimingProxyOptions): Prom
             changeSetType: cs.type,
             startedAt: Date.now(),
             endAt: held ? Number.POSITIVE_INFINITY : Date.now() + ms(modeled.executeS),
-            resources: scale === undefined ? [] : modeled.resources,
+            resources: scale ? modeled.resources : [],
             held,
             modeledSeconds: modeled.executeS,
           });
@@ -435,6 +437,9 @@ export async function startStackTimingProxy(opts: StackTimingProxyOptions): Prom
       e.reason = reason;
       e.endedAt = Date.now();
       e.endAt = e.endedAt;
+    },
+    setScale: (next) => {
+      scale = next;
     },
     reset: () => {
       changeSets.clear();
