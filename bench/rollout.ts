@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHANGE_SET_CREATE } from '../src/aws/timing-model.js';
+import { parseTemplate } from '../src/gitops/cfn-yaml.js';
 import { loadGitops } from '../src/gitops/load-gitops.js';
 import type { PlanReport } from '../src/plan/plan-types.js';
 import { REPO_ROOT } from '../test/helpers/run-action.js';
@@ -24,6 +25,8 @@ const OVERHEAD_BUDGET = 0.1;
 /** The scale is picked so the measured overhead is this share: a margin below the budget. */
 const OVERHEAD_TARGET = 0.06;
 
+/** Progress on stderr: these sections take minutes. */
+const progress = (line: string) => process.stderr.write(`  [model] ${line}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const minutes = (s: number) => `${(s / 60).toFixed(1)} min`;
 
@@ -33,7 +36,7 @@ function pickScale(overheadMs: number, modeledS: number): number {
 }
 
 function scaleNote(scale: number): string {
-  return `time scale 1:${(1 / scale).toFixed(0)} (a modeled minute took ${(60 * scale).toFixed(2)} s)`;
+  return `time scale ${scale.toFixed(4)} real s per modeled s (a modeled minute took ${(60 * scale).toFixed(2)} s)`;
 }
 
 async function overheadOf(times: number, fn: () => Promise<number>): Promise<number> {
@@ -61,7 +64,11 @@ async function benchEmptyAccount(aws: ModelAws, rows: BenchRow[]): Promise<numbe
   await once(0);
   const overheadMs = await overheadOf(2, async () => (await once(0)).ms);
   const scale = pickScale(overheadMs, model.criticalPathS);
+  progress(
+    `rollout: overhead ${seconds(overheadMs)}, ${scaleNote(scale)}, modeled ${seconds(model.criticalPathS * 1000 * scale)}`,
+  );
   const { ms, report } = await once(scale);
+  progress(`rollout: took ${seconds(ms)}`);
   const calls = aws.proxy.total();
   const modeledMs = model.criticalPathS * 1000 * scale;
   const spanModeledS = ms / 1000 / scale;
@@ -123,18 +130,32 @@ function pullRequestCopy(into: string): { dir: string; region: string; stack: st
   return { dir: join(repo, 'gitops'), region: 'us-west-2', stack: 'eks' };
 }
 
-/** The baseline's input: every stack of the region with the head's parameters, as a person would type them. */
+/**
+ * The baseline's input: every stack of the region, the parameters the pull request sets with their new
+ * values and the rest as UsePreviousValue, as a person's script would pass them.
+ */
 function writeCliInput(report: PlanReport, gitopsDir: string, tmp: string): { file: string; stacks: number } {
   const lines: string[] = [];
   for (const region of report.regions) {
     for (const s of region.stacks) {
       const params = join(tmp, `${s.stackName}.json`);
+      const template = parseTemplate(
+        readFileSync(join(gitopsDir, 'stacks', `${s.template}.yaml`), 'utf8'),
+        `stacks/${s.template}.yaml`,
+      );
+      const changed = new Map(
+        s.parameters
+          .filter((p) => p.after !== undefined && p.after !== p.before)
+          .map((p) => [p.key, p.after]),
+      );
       writeFileSync(
         params,
         JSON.stringify(
-          s.parameters
-            .filter((p) => p.after !== undefined)
-            .map((p) => ({ ParameterKey: p.key, ParameterValue: p.after })),
+          Object.keys((template.Parameters ?? {}) as object).map((k) =>
+            changed.has(k)
+              ? { ParameterKey: k, ParameterValue: changed.get(k) }
+              : { ParameterKey: k, UsePreviousValue: true },
+          ),
         ),
       );
       lines.push(
@@ -163,13 +184,16 @@ async function benchPullRequest(aws: ModelAws, rows: BenchRow[], tmp: string): P
   const plan = async (scale: number) => {
     aws.proxy.setScale(scale);
     aws.proxy.reset();
-    const head = `be0c${String(++run).padStart(36, '0')}`;
+    // Change set names carry the head's first 12 characters: a new head per run, so nothing is reused.
+    const head = `${String(++run).padStart(4, '0')}be0c`.padEnd(40, '0');
     return planModeled(pr.dir, [pr.region], scale, { baseDir: mainDir, hostedZoneId: zone, headSha: head });
   };
   await plan(0);
   const overheadMs = await overheadOf(3, async () => (await plan(0)).ms);
   const scale = pickScale(overheadMs, CHANGE_SET_CREATE.seconds);
+  progress(`pull request: plan overhead ${formatMs(overheadMs)}, ${scaleNote(scale)}`);
   const ours = await plan(scale);
+  progress(`pull request: plan took ${formatMs(ours.ms)}`);
   const ourCalls = aws.proxy.total();
   const ourOps = describeCalls(aws.proxy.calls());
   const changed = ours.report.regions.flatMap((r) => r.stacks).filter((s) => s.status === 'update');
@@ -181,6 +205,7 @@ async function benchPullRequest(aws: ModelAws, rows: BenchRow[], tmp: string): P
     timeoutMs: 600_000,
   });
   if (cli.code !== 0) throw new Error(`baseline script failed: ${cli.stderr.trim().slice(-500)}`);
+  progress(`pull request: CLI script took ${formatMs(cli.exitMs)}`);
   const cliCalls = aws.proxy.total();
   const cliOps = describeCalls(aws.proxy.calls());
   const slowestMs = CHANGE_SET_CREATE.seconds * 1000 * scale;
@@ -243,6 +268,7 @@ async function benchGrowthModeled(
     zone = await aws.freshAccount(base.platform.domain);
     aws.proxy.setScale(scale);
     const applied = await applyModeled(await loadForRun(dir, zone), dir, regions, scale);
+    progress(`growth ${n}: plan ${formatMs(planned.ms)}, apply ${formatMs(applied.ms)}`);
     results.push({
       n,
       applyMs: applied.ms,

@@ -11,7 +11,9 @@ import {
   updateOps,
 } from '../../../src/plan/rollout-estimate.js';
 import type { RegionPlan, StackPlan } from '../../../src/plan/plan-types.js';
+import { renderPlanMarkdown, SUMMARY_BUDGET } from '../../../src/report/plan-markdown.js';
 import { renderRolloutEstimate } from '../../../src/report/rollout-estimate-text.js';
+import { planReport } from '../../helpers/plan-report.js';
 
 let config: GitopsConfig;
 beforeAll(async () => {
@@ -138,5 +140,19 @@ describe('estimateRegionRollout', () => {
     expect(
       renderRolloutEstimate(estimateRegionRollout(config, planOf('us-west-2', 'no-changes'))),
     ).toBeUndefined();
+  });
+});
+
+describe('the plan comment', () => {
+  it('shows each region’s modeled rollout inside its section, labelled as an estimate', () => {
+    const plan = planOf('eu-west-2', 'create');
+    plan.estimate = estimateRegionRollout(config, plan);
+    const { markdown } = renderPlanMarkdown(planReport({ regions: [plan] }), {
+      budget: SUMMARY_BUDGET,
+      marker: '<!-- m -->',
+    });
+    const section = markdown.slice(markdown.indexOf('<b>eu-west-2</b>'));
+    expect(section).toMatch(/enabling eu-west-2: about \d+ minutes \(estimate from the AWS timing model: /);
+    expect(section.indexOf('enabling eu-west-2')).toBeLessThan(section.indexOf('</details>'));
   });
 });
