@@ -38,7 +38,7 @@ const SPOKES = [
   'il-central-1',
   'af-south-1',
   'ca-west-1',
-  'mx-central-1',
+  'ap-southeast-5',
 ];
 
 /**

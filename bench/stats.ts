@@ -3,6 +3,12 @@ import { spawn } from 'node:child_process';
 /** One line of the bench table: a measurement and its baseline, taken in the same run. */
 export interface BenchRow {
   section: string;
+  /** Stable id for bench/results.json (derived from section and measurement when absent). */
+  id?: string;
+  /** Numbers behind `ours`/`baseline` for results.json, in `unit`. */
+  oursValue?: number;
+  baselineValue?: number;
+  unit?: string;
   what: string;
   ours: string;
   baseline: string;
@@ -85,4 +91,43 @@ export function renderTable(rows: BenchRow[]): string {
       `| ${r.section} | ${r.what} | ${r.ours} | ${r.baseline} | ${r.ratio === undefined ? '–' : `${r.ratio.toFixed(2)}×`} | ${r.note ?? ''} |`,
   );
   return [head, ...body].join('\n');
+}
+
+/** `12.3 ms` → [12.3, 'ms']; `4.56 s` → [4560, 'ms']; `26` → [26, 'count']. */
+function parseValue(text: string): { value?: number; unit?: string } {
+  const m = /^(-?[\d.]+)\s*(ms|s|MiB|KiB)?/.exec(text.trim());
+  if (!m) return {};
+  const n = Number(m[1]);
+  if (m[2] === 's') return { value: n * 1000, unit: 'ms' };
+  return { value: n, unit: m[2] ?? 'count' };
+}
+
+/** A stable id from the section and the measurement (`4-plan-3-regions-wall-time`). */
+function slug(row: BenchRow): string {
+  const text = `${row.section}-${row.what}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+  return text.slice(0, 80);
+}
+
+/** Every row as results.json holds it: stable id, ours, baseline, ratio, unit. */
+export function toJsonRows(rows: BenchRow[]) {
+  return rows.map((r) => {
+    const ours = r.oursValue !== undefined ? { value: r.oursValue, unit: r.unit } : parseValue(r.ours);
+    const baseline =
+      r.baselineValue !== undefined ? { value: r.baselineValue, unit: r.unit } : parseValue(r.baseline);
+    return {
+      id: r.id ?? slug(r),
+      section: r.section,
+      what: r.what,
+      ours: ours.value ?? null,
+      baseline: baseline.value ?? null,
+      ratio: r.ratio ?? null,
+      unit: r.unit ?? ours.unit ?? baseline.unit ?? null,
+      oursText: r.ours,
+      baselineText: r.baseline,
+      note: r.note ?? '',
+    };
+  });
 }

@@ -3,17 +3,18 @@ import { StackStateCache } from '../aws/cloudformation/stack-outputs.js';
 import type { DnsMode } from '../aws/route53/alias-records.js';
 import type { ClusterReport } from '../cluster/ensure-cluster.js';
 import { accountRegion } from '../gitops/resolve-source.js';
-import { orderRegions, orderStacks } from '../gitops/stack-order.js';
+import { orderRegions, stackGraph } from '../gitops/stack-order.js';
 import type { GitopsConfig, RegionConfig } from '../gitops/types.js';
 import { errorMessage, InputError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { realSleep } from '../util/retry.js';
 import type { ResolveOverride } from '../verify/resolve-overrides.js';
 import { applyStack, failureMessage, notReachedStack } from './apply-stack.js';
-import type { ApplyReport, RegionApplyReport, RegionOutputs } from './apply-types.js';
+import type { AppliedStack, ApplyReport, RegionApplyReport, RegionOutputs } from './apply-types.js';
 import { applyRegionDns } from './region-dns.js';
 import { readRegionOutputs } from './region-outputs.js';
 import type { RegionVerifier } from './region-verify.js';
+import { scheduleTasks } from './stack-scheduler.js';
 
 /** The cluster side (issue 9): hands the region's cluster to Flux with its cluster-vars. */
 export type ClusterStep = (input: {
@@ -93,6 +94,62 @@ function clusterOutputs(run: RunState, region: RegionConfig) {
   return readRegionOutputs(run.outputs, run.opts.config, region);
 }
 
+/**
+ * The region's stacks along their dependency graph (stackGraph: dependsOn and output sources, the
+ * spoke's hub-side stacks included): independent stacks at once, each after its dependencies; after a
+ * failure running stacks finish and nothing new starts. Each stack logs with its own prefix so
+ * concurrent events stay readable. The report keeps the graph's order, not the finishing order.
+ */
+async function applyRegionStacks(
+  run: RunState,
+  region: RegionConfig,
+  log: Logger,
+  report: RegionApplyReport,
+): Promise<{ failed: boolean; error?: string }> {
+  const { opts } = run;
+  const graph = stackGraph(region);
+  const specs = new Map(graph.ordered.map((s) => [s.name, s]));
+  const outcomes = await scheduleTasks<AppliedStack>({
+    tasks: graph.ordered.map((s) => ({ name: s.name, dependsOn: graph.dependencies.get(s.name) ?? [] })),
+    mayStart: () => (remaining(run) <= 0 ? `timed out after ${opts.timeoutMinutes} min` : undefined),
+    isFailure: (r) => r.result === 'failed' || r.result === 'refused',
+    run: (name) => {
+      const stackLog = graph.ordered.length > 1 ? log.child(name) : log;
+      return stackLog.group(`${region.name}: ${name}`, () =>
+        applyStack({
+          config: opts.config,
+          region,
+          spec: specs.get(name)!,
+          headSha: opts.headSha,
+          reviewedHeadSha: opts.reviewed?.headSha,
+          dryRun: opts.dryRun,
+          allowDestructive: opts.allowDestructive,
+          account: !!opts.account,
+          aws: opts.aws,
+          outputs: run.outputs,
+          logger: stackLog,
+          sleep: run.sleep,
+          now: run.now,
+          deadline: run.deadline,
+          pollIntervalMs: opts.pollIntervalMs,
+          busyStackWaitMs: opts.busyStackWaitMs,
+        }),
+      );
+    },
+  });
+  let error: string | undefined;
+  for (const o of outcomes) {
+    if (o.state === 'not-reached') {
+      report.stacks.push({ ...notReachedStack(opts.config, region, specs.get(o.name)!), message: o.reason });
+      if (!o.blockedBy) error ??= `${o.reason.replace(/^not started: /, '')} before ${o.name}`;
+      continue;
+    }
+    report.stacks.push(o.result);
+    if (o.state === 'failed') error ??= `${o.result.stackName}: ${o.result.message ?? o.result.result}`;
+  }
+  return { failed: error !== undefined, error };
+}
+
 async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Promise<RegionApplyReport> {
   const { opts } = run;
   const started = run.now();
@@ -118,44 +175,9 @@ async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Pr
     report.dns = dns;
     return finish();
   }
-  const stacks = orderStacks(region);
-  let failed = false;
-  for (const spec of stacks) {
-    if (failed) {
-      report.stacks.push(notReachedStack(opts.config, region, spec));
-      continue;
-    }
-    if (remaining(run) <= 0) {
-      report.error = `timed out after ${opts.timeoutMinutes} min before ${spec.name}`;
-      failed = true;
-      continue;
-    }
-    const r = await log.group(`${region.name}: ${spec.name}`, () =>
-      applyStack({
-        config: opts.config,
-        region,
-        spec,
-        headSha: opts.headSha,
-        reviewedHeadSha: opts.reviewed?.headSha,
-        dryRun: opts.dryRun,
-        allowDestructive: opts.allowDestructive,
-        account: !!opts.account,
-        aws: opts.aws,
-        outputs: run.outputs,
-        logger: log,
-        sleep: run.sleep,
-        now: run.now,
-        deadline: run.deadline,
-        pollIntervalMs: opts.pollIntervalMs,
-        busyStackWaitMs: opts.busyStackWaitMs,
-      }),
-    );
-    report.stacks.push(r);
-    if (r.result === 'failed' || r.result === 'refused') {
-      failed = true;
-      report.error = `${r.stackName}: ${r.message ?? r.result}`;
-    }
-  }
+  const { failed: stacksFailed, error } = await applyRegionStacks(run, region, log, report);
+  let failed = stacksFailed;
+  if (error) report.error = error;
   if (opts.account) {
     report.cluster = { status: 'skipped', reason: 'account stacks only' };
   } else if (!failed) {
@@ -210,9 +232,9 @@ async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Pr
 }
 
 /**
- * Apply the selected regions in waves (hub first; regions of a wave in parallel; stacks in dependency
- * order): execute the reviewed change sets, refuse riskier unreviewed ones, then the cluster step and
- * DNS (promotion only after the region's own endpoint verifies). Never throws for AWS failures: the
+ * Apply the selected regions in waves (hub first; regions of a wave in parallel; a region's stacks
+ * concurrently along their dependencies): execute the reviewed change sets, refuse riskier unreviewed
+ * ones, then the cluster step and DNS (promotion only after the region's own endpoint verifies). Never throws for AWS failures: the
  * report says what was done and what failed.
  */
 export async function runApply(opts: ApplyOptions): Promise<ApplyReport> {

@@ -68,3 +68,24 @@ export function orderRegions(config: GitopsConfig): RegionConfig[][] {
       ),
     );
 }
+
+/** A region's stacks as a graph: apply order (a valid topological order) and each stack's same-region prerequisites. */
+export interface StackGraph {
+  ordered: StackSpec[];
+  /** Stack name → names of this region's stacks it must follow (dependsOn and `{ output }` sources). */
+  dependencies: Map<string, string[]>;
+}
+
+/**
+ * The region's stack graph, hub-side stacks of a spoke (`deployRegion: hub`) included: they are declared
+ * in the spoke's file and read its outputs. Outputs of other regions are not edges: those regions belong
+ * to an earlier wave. A cycle is a ConfigurationError (from {@link orderStacks}).
+ */
+export function stackGraph(region: RegionConfig): StackGraph {
+  const ordered = orderStacks(region);
+  const names = new Set(region.stacks.map((s) => s.name));
+  const dependencies = new Map(
+    ordered.map((s) => [s.name, stackDependencies(s, region).filter((d) => names.has(d))]),
+  );
+  return { ordered, dependencies };
+}

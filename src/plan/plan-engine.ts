@@ -19,6 +19,7 @@ import { reviewSources } from './source-review.js';
 import { regionPlanChanged, stackPlanChanged } from '../review/changed.js';
 import { assessDns, assessFlux, overallRisk } from '../review/risk-rules.js';
 import { StackStateCache } from '../aws/cloudformation/stack-outputs.js';
+import { estimateRegionRollout } from './rollout-estimate.js';
 import { RISK_LEVELS } from '../aws/cloudformation/change-set-identity.js';
 
 export interface PlanOptions {
@@ -173,7 +174,7 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
   log.info(
     `${stacks.filter(stackPlanChanged).length}/${stacks.length} stacks change, ${flux.length} Flux, ${dns.length} DNS, ${clusterVars.length} cluster-vars changes`,
   );
-  return {
+  const planned: RegionPlan = {
     region: region.name,
     enabled: region.enabled,
     stacks,
@@ -183,6 +184,8 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
     risk: overallRisk(findings, hasChanges),
     findings,
   };
+  planned.estimate = estimateRegionRollout(config, planned);
+  return planned;
 }
 
 function selectRegions(opts: PlanOptions, config: GitopsConfig, errors: PlanError[], log: Logger) {

@@ -1,5 +1,6 @@
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
 import type { IamChangeSummary, ResourceChange, RiskFinding } from '../review/review-types.js';
+import type { RolloutEstimate } from './rollout-estimate.js';
 
 // Defined by the review module (plan and apply judge changes with the same types); named here for the
 // plan's own readers.
@@ -88,6 +89,8 @@ export interface RegionPlan {
   clusterVars: ClusterVarChange[];
   risk: Risk;
   findings: RiskFinding[];
+  /** Modeled rollout time of the stacks this plan applies (src/plan/rollout-estimate.ts): an estimate. */
+  estimate?: RolloutEstimate;
 }
 
 export interface PlanReport {

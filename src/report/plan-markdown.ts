@@ -9,6 +9,7 @@ import type {
   StackPlan,
 } from '../plan/plan-types.js';
 import { clip, codeFence, codeSpan, escapeHtml, escapeText } from './markdown-escape.js';
+import { renderRolloutEstimate } from './rollout-estimate-text.js';
 
 /** GitHub's limit for an issue comment body. */
 export const COMMENT_BUDGET = 65_536;
@@ -311,6 +312,16 @@ function regionBlocks(region: RegionPlan): Block[] {
   if (!region.enabled) bits.push('disabled');
   const title = `<b>${escapeHtml(region.region)}</b> · ${bits.join(' · ')}`;
   const blocks = sectionBlocks(title, region.stacks, region, region.region);
+  const estimate = renderRolloutEstimate(region.estimate);
+  if (estimate && blocks[0]) {
+    const first = blocks[0];
+    blocks.splice(1, 0, {
+      label: `${region.region}: estimate`,
+      text: `${escapeHtml(estimate)}\n\n`,
+      priority: first.priority,
+      frame: first.frame,
+    });
+  }
   return blocks;
 }
 

@@ -221,7 +221,8 @@ describe('an apply interrupted by the emulator going away', () => {
 
   test('fails with a clear message, and the re-run completes without creating anything twice', async () => {
     process.env.AWS_ENDPOINT_URL = proxy.endpoint;
-    // The emulator "dies" as the fourth stack (the spoke's network) is executed.
+    // The emulator "dies" at the fourth execution: the spoke's network or its dns, which run at once (dns
+    // needs nothing); the other one, already running, fails too; app (after network) is not reached.
     proxy.rules = [{ operation: 'ExecuteChangeSet', after: 3, times: 1, fault: 'stop' }];
     const cut = await runApply(options({ aws: new AwsClientFactory({ maxAttempts: 1 }) }));
     expect(cut.status).toBe('failed');
@@ -230,9 +231,14 @@ describe('an apply interrupted by the emulator going away', () => {
       'us-east-2/app:created',
       'us-east-2/dns:created',
       'us-west-2/network:failed',
+      'us-west-2/dns:failed',
     ]);
+    expect(cut.regions[1]!.stacks.find((s) => s.stack === 'app')).toMatchObject({
+      result: 'not-reached',
+      message: 'not started: network failed',
+    });
     expect(cut.errors.join('\n')).toMatch(
-      /us-west-2: demo-us-west-2-network: could not execute change set \S*changeSet\/ca-\w+-[0-9a-f]{16}-demo-us-west-2-network\/\S+ on demo-us-west-2-network: .*AWS could not be reached.*re-run apply to continue/,
+      /us-west-2: demo-us-west-2-network: could not (execute|describe) change set \S*ca-\w+-[0-9a-f]{16}-demo-us-west-2-network\S* (on|of) demo-us-west-2-network: .*AWS could not be reached.*re-run apply to continue/,
     );
 
     await proxy.resume();

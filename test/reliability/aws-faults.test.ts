@@ -163,7 +163,9 @@ describe('apply with throttling, 5xx and dropped connections on AWS calls', () =
       { firstAttempts: 1, every: 5, fault: 'drop' },
     ];
     const report = await runApply(options(new AwsClientFactory()));
-    expect(proxy.faults().get('cloudformation.ExecuteChangeSet')).toBe(6);
+    // Every execution's first attempt fails (500); a stack's calls interleave with its concurrent siblings',
+    // so which of them the every-Nth rules also hit varies run to run: at least one fault per execution.
+    expect(proxy.faults().get('cloudformation.ExecuteChangeSet')).toBeGreaterThanOrEqual(6);
     expect(report.errors).toEqual([]);
     expect(report.status).toBe('applied');
     expect(report.applied.map((s) => `${s.region}/${s.stack}:${s.result}`)).toEqual([
