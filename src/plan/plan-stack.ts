@@ -27,6 +27,8 @@ import { ConfigurationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { changeSetIam, changeSetResourceChanges, mergeResourceChanges } from './change-set-changes.js';
 import { mergeIamSummaries } from './iam-policy-diff.js';
+import { readLastStackDrift } from '../drift/last-stack-drift.js';
+import { assessDriftOverwrite } from './drift-overwrite-rule.js';
 import type { ParameterChange, StackPlan } from './plan-types.js';
 import { assessStack, overallRisk } from './risk-rules.js';
 import type { StackStateCache } from './stack-state-cache.js';
@@ -138,7 +140,7 @@ function knownValues(resolved: Record<string, Resolved>): Record<string, string 
 }
 
 function finish(plan: StackPlan): StackPlan {
-  plan.findings = assessStack(plan);
+  plan.findings = [...assessStack(plan), ...assessDriftOverwrite(plan)];
   const changes = plan.changes.length > 0 || ['create', 'update', 'blocked'].includes(plan.status);
   plan.risk = overallRisk(plan.findings, changes);
   return plan;
@@ -244,6 +246,10 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
     Object.assign(plan, { status: 'failed', reason: busy, changes: diff.changes, iam: diff.iam });
     log.warn(`${name}: ${busy}`);
     return { plan: finish(plan), errors };
+  }
+  // What was changed by hand, as the last detection saw it: read only (the plan role starts no detection).
+  if (state.exists && !state.needsCreate) {
+    plan.lastDrift = await readLastStackDrift(aws.factory.cloudFormation(deployRegion), state, input.sleep);
   }
   const unknown = Object.entries(resolved).filter(([, r]) => !r.known);
   if (unknown.length) {
