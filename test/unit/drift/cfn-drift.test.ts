@@ -169,15 +169,13 @@ test('NOT_CHECKED stack: no resource supports detection, every one is listed as 
 test('a failed detection keeps the results of the resources that were checked and names the failed ones', async () => {
   const reason =
     'Failed to detect drift on resource [Cluster]: User: arn:aws:sts::123456789012:assumed-role/coderdemo-github-verify/x is not authorized to perform: eks:DescribeCluster';
-  cfn
-    .on(DescribeStackDriftDetectionStatusCommand)
-    .resolves(
-      status({
-        DetectionStatus: 'DETECTION_FAILED',
-        DetectionStatusReason: reason,
-        StackDriftStatus: 'DRIFTED',
-      }),
-    );
+  cfn.on(DescribeStackDriftDetectionStatusCommand).resolves(
+    status({
+      DetectionStatus: 'DETECTION_FAILED',
+      DetectionStatusReason: reason,
+      StackDriftStatus: 'DRIFTED',
+    }),
+  );
   cfn.on(DescribeStackResourceDriftsCommand).resolves({
     StackResourceDrifts: [
       {
@@ -219,14 +217,12 @@ test('a failed detection keeps the results of the resources that were checked an
 });
 
 test('an emulator answering DetectStackDrift with HTTP 500 is "not available", not a failure', async () => {
-  cfn
-    .on(DetectStackDriftCommand)
-    .rejects(
-      Object.assign(new Error('Internal Server Error'), {
-        name: 'InternalFailure',
-        $metadata: { httpStatusCode: 500 },
-      }),
-    );
+  cfn.on(DetectStackDriftCommand).rejects(
+    Object.assign(new Error('Internal Server Error'), {
+      name: 'InternalFailure',
+      $metadata: { httpStatusCode: 500 },
+    }),
+  );
   const r = await detectStackDrift({
     cfn: new CloudFormationClient({ region: 'us-west-2' }),
     stackName: STACK,
@@ -237,14 +233,12 @@ test('an emulator answering DetectStackDrift with HTTP 500 is "not available", n
 });
 
 test('against AWS the same 500 is an error, and a stack that does not exist is reported as missing', async () => {
-  cfn
-    .on(DetectStackDriftCommand)
-    .rejects(
-      Object.assign(new Error('Internal Server Error'), {
-        name: 'InternalFailure',
-        $metadata: { httpStatusCode: 500 },
-      }),
-    );
+  cfn.on(DetectStackDriftCommand).rejects(
+    Object.assign(new Error('Internal Server Error'), {
+      name: 'InternalFailure',
+      $metadata: { httpStatusCode: 500 },
+    }),
+  );
   expect((await run()).status).toBe('error');
   cfn
     .on(DetectStackDriftCommand)
