@@ -21,7 +21,7 @@ import {
 import { allowsDestructive, setStackPolicy } from '../aws/cloudformation/stack-policy.js';
 import { describeStackState } from '../aws/cloudformation/stack-state.js';
 import { findServiceLoadBalancer } from '../aws/elbv2/find-load-balancer.js';
-import { applyRegionAliases, type DnsMode } from '../aws/route53/alias-records.js';
+import { applyRegionAliases, desiredRecords, type DnsMode } from '../aws/route53/alias-records.js';
 import type { ClusterReport } from '../cluster/ensure-cluster.js';
 import {
   accountRegion,
@@ -48,6 +48,7 @@ import type { ResolveOverride } from '../verify/resolve-overrides.js';
 import type {
   AppliedStack,
   ApplyReport,
+  RecordedAliases,
   RegionApplyReport,
   RegionDnsReport,
   RegionOutputs,
@@ -536,12 +537,29 @@ async function regionDns(
     changes: result.changes,
     inLatencyRouting: result.inLatencyRouting,
     loadBalancer: lb,
+    recorded: recordedAliases(platform.domain, region.name, common.target, healthCheckId, effective),
   };
   if (verify && verify.status !== 'pass') {
     dns.status = 'failed';
     dns.reason = `not promoted: region-only verification ${verify.status}: ${verify.summary}`;
   }
   return { dns, verify };
+}
+
+/** What apply-region leaves in Route 53 for a region after a DNS call in `mode` (for the drift job). */
+function recordedAliases(
+  domain: string,
+  region: string,
+  target: { dnsName: string; hostedZoneId: string },
+  healthCheckId: string | undefined,
+  mode: DnsMode,
+): RecordedAliases {
+  const desired = desiredRecords(domain, region, target, healthCheckId);
+  return {
+    at: new Date().toISOString(),
+    own: desired.own,
+    ...(mode === 'promote' ? { latency: desired.latency } : mode === 'remove' ? { latency: [] } : {}),
+  };
 }
 
 /** Keeps warnings and errors, drops the preview's "would …" lines (the real call logs them). */

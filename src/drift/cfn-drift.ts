@@ -37,9 +37,13 @@ export interface DetectStackDriftOptions {
 const NOT_CHECKED_REASON =
   'CloudFormation did not check it: its type does not support drift detection, or it was skipped';
 
+function httpStatus(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
 /** True when the error is an emulator's way of saying it has no such API (moto answers DetectStackDrift with HTTP 500). */
 function isNotImplemented(err: unknown, endpointUrl: string | undefined): boolean {
-  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  const status = httpStatus(err);
   const code = errorCode(err);
   if (code === 'NotImplemented' || code === 'NotImplementedException') return true;
   return !!endpointUrl && ((status !== undefined && status >= 500) || code === 'InternalFailure');
@@ -160,7 +164,7 @@ export async function detectStackDrift(opts: DetectStackDriftOptions): Promise<S
       return {
         status: 'not-available',
         ...empty,
-        reason: `drift detection is not available in this emulator (${opts.endpointUrl ?? 'endpoint'} answered DetectStackDrift with ${errorMessage(err).split('\n')[0]})`,
+        reason: `drift detection is not available in this emulator (${opts.endpointUrl ?? 'the endpoint'} answered DetectStackDrift with ${httpStatus(err) ? `HTTP ${httpStatus(err)}` : errorMessage(err).split('\n')[0]})`,
       };
     }
     return {
