@@ -7,19 +7,21 @@ import { loadGitops } from '../gitops/load-gitops.js';
 import { selectRegions } from '../gitops/select-regions.js';
 import { renderDriftText } from '../report/drift-text.js';
 import { writeReportFile } from '../report/write-report.js';
+import { parseLoginInput } from '../github/trusted-author.js';
 import { InputError } from '../util/errors.js';
 import { parseListInput, parseRegionInput } from '../util/inputs.js';
 import { parseCommandArgs, str } from './args.js';
 import { awsFactory, COMMON_OPTIONS, commonSettings, emit } from './common.js';
 
 export const DRIFT_HELP = `coder-gitops drift [--region all|<names>] [--checks stacks,dns] [--apply-report FILE|DIR]...
-    [--incident-issue] [--repository owner/name] [--report-file PATH]
+    [--incident-issue] [--repository owner/name] [--marker-author github-actions[bot]] [--report-file PATH]
     [--role-to-assume ARN] [--allowed-account-ids IDS] [--gitops-dir gitops] [--json]
   What moved away from Git: CloudFormation drift detection on every stack of the enabled regions, and the
   Route 53 records apply-region owns compared with Git and the last apply report (--apply-report: the
   JSON report apply-region wrote, or a folder of them; the newest record per region wins). Resources
   CloudFormation does not check are listed as not checked. --incident-issue opens one issue per drifted
-  stack or record set (GITHUB_TOKEN, GITHUB_API_URL) and closes it when a later run finds it in sync.
+  stack or record set (GITHUB_TOKEN, GITHUB_API_URL) and closes it when a later run finds it in sync;
+  only issues written by --marker-author (the token's login) count, as for the synthetics incidents.
   Exit 0 in sync, 1 drifted or an error.`;
 
 function parseChecks(raw: string): DriftCheck[] {
@@ -71,6 +73,7 @@ export async function driftCommand(argv: string[]): Promise<number> {
     'apply-report': { type: 'string', multiple: true },
     'incident-issue': { type: 'boolean', default: false },
     repository: { type: 'string' },
+    'marker-author': { type: 'string' },
     'report-file': { type: 'string' },
   });
   if (values.help) return (process.stdout.write(`${DRIFT_HELP}\n`), 0);
@@ -79,6 +82,7 @@ export async function driftCommand(argv: string[]): Promise<number> {
   if (selection.kind === 'changed')
     throw new InputError('--region', "'changed' is not allowed here: use all or region names");
   const checks = parseChecks(str(values, 'checks'));
+  const author = parseLoginInput('--marker-author', str(values, 'marker-author'));
   const files = await reportFiles((values['apply-report'] as unknown as string[] | undefined) ?? []);
   const repository = str(values, 'repository') || process.env.GITHUB_REPOSITORY || '';
   if (values['incident-issue'] && !/^[\w.-]+\/[\w.-]+$/.test(repository)) {
@@ -110,6 +114,7 @@ export async function driftCommand(argv: string[]): Promise<number> {
       token: process.env.GITHUB_TOKEN,
       apiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
       now: new Date(),
+      author,
     });
     settings.logger.info(
       `drift issues: opened ${incidents.opened.length}, updated ${incidents.updated.length}, closed ${incidents.closed.length}`,

@@ -69,13 +69,15 @@ export function driftFindings(report: DriftReport): IncidentFinding[] {
   return out;
 }
 
-/** Open, update and close the drift issues for this run's findings (marker and label of {@link DRIFT_INCIDENTS}). */
+/** Open, update and close the drift issues for this run's findings (label, marker and author, as synthetics does). */
 export async function syncDriftIncidents(opts: {
   report: DriftReport;
   repo: { owner: string; repo: string };
   token: string | undefined;
   apiUrl: string;
   now: Date;
+  /** Only issues this login wrote are ours (default github-actions[bot], the workflow token). */
+  author?: string;
 }): Promise<IncidentSyncResult> {
   return syncIncidentFindings(
     createOctokit(opts.token, opts.apiUrl),
@@ -84,5 +86,6 @@ export async function syncDriftIncidents(opts: {
     opts.now,
     { commentEvery: 'change' },
     DRIFT_INCIDENTS,
+    opts.author,
   );
 }

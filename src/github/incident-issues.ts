@@ -3,6 +3,7 @@ import type { Octokit } from '@octokit/rest';
 import { escapeText } from '../report/markdown-escape.js';
 import type { CheckResult, CheckStatus } from '../verify/check-result.js';
 import type { VerifyReport } from '../verify/verify-engine.js';
+import { GITHUB_ACTIONS_LOGIN, isWrittenBy } from './trusted-author.js';
 
 export const INCIDENT_LABEL = 'coder-gitops-incident';
 
@@ -195,11 +196,15 @@ export interface IncidentSyncResult {
   closed: number[];
 }
 
-/** The open issues of one incident family: its label and a marker in the body. */
+/**
+ * The open issues of one incident family: its label, a marker in the body and its author (an issue anyone
+ * else opened with the marker is not ours, and is neither updated nor closed).
+ */
 export async function listOpenIncidents(
   octokit: Octokit,
   repo: { owner: string; repo: string },
   kind: IncidentKind = SYNTHETICS_INCIDENTS,
+  author: string = GITHUB_ACTIONS_LOGIN,
 ): Promise<OpenIncidentIssue[]> {
   const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
     ...repo,
@@ -210,6 +215,7 @@ export async function listOpenIncidents(
   const open: OpenIncidentIssue[] = [];
   for (const i of issues) {
     if ((i as { pull_request?: unknown }).pull_request) continue;
+    if (!isWrittenBy(i, author)) continue;
     const key = parseIncidentMarker(i.body, kind);
     if (!key) continue;
     open.push({ number: i.number, key, createdAt: i.created_at, digest: DIGEST_RE.exec(i.body ?? '')?.[1] });
@@ -217,15 +223,24 @@ export async function listOpenIncidents(
   return open;
 }
 
-/** Read open incident issues, apply the state machine's actions; returns the issue numbers touched. */
+/** Read open incident issues (label, marker and author), apply the state machine's actions; returns the issue numbers touched. */
 export async function syncIncidents(
   octokit: Octokit,
   repo: { owner: string; repo: string },
   report: VerifyReport,
   now: Date,
   policy: IncidentPolicy = DEFAULT_INCIDENT_POLICY,
+  author: string = GITHUB_ACTIONS_LOGIN,
 ): Promise<IncidentSyncResult> {
-  return syncIncidentFindings(octokit, repo, incidentFindings(report.results, policy), now, policy);
+  return syncIncidentFindings(
+    octokit,
+    repo,
+    incidentFindings(report.results, policy),
+    now,
+    policy,
+    undefined,
+    author,
+  );
 }
 
 /** {@link syncIncidents} for any family's findings (drift uses it with its own kind). */
@@ -236,8 +251,9 @@ export async function syncIncidentFindings(
   now: Date,
   policy: Pick<IncidentPolicy, 'commentEvery'> = DEFAULT_INCIDENT_POLICY,
   kind: IncidentKind = SYNTHETICS_INCIDENTS,
+  author: string = GITHUB_ACTIONS_LOGIN,
 ): Promise<IncidentSyncResult> {
-  const open = await listOpenIncidents(octokit, repo, kind);
+  const open = await listOpenIncidents(octokit, repo, kind, author);
   const actions = planIncidentActions(findings, open, now, policy, kind);
   const out: IncidentSyncResult = { opened: [], updated: [], closed: [] };
   for (const a of actions) {

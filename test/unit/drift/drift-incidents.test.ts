@@ -124,3 +124,24 @@ test('drift and synthetics issues never close each other', async () => {
   expect(tlsClosed.closed).toEqual(tls.opened);
   expect(github.issues.find((i) => i.number === tls.opened[0])!.labels).toEqual([INCIDENT_LABEL]);
 });
+
+test('a drift issue planted by someone else with the marker is neither updated nor closed', async () => {
+  github.users['ghp_someone'] = { login: 'someone', type: 'User' };
+  const key = 'stack:coderdemo-us-west-2-network';
+  const planted = await createOctokit('ghp_someone', github.url).rest.issues.create({
+    ...REPO,
+    title: 'planted',
+    body: `<!-- coder-gitops:drift:${key} -->\nlooks like ours`,
+    labels: [DRIFT_INCIDENTS.label],
+  });
+  const now = new Date('2026-12-01T10:00:00Z');
+  const sync = (r: DriftReport) =>
+    syncDriftIncidents({ report: r, repo: REPO, token: 'ghs_test', apiUrl: github.url, now });
+  const opened = await sync(driftedStack);
+  expect(opened.opened).toHaveLength(1);
+  expect(opened.opened[0]).not.toBe(planted.data.number);
+  expect(opened.updated).toEqual([]);
+  const closed = await sync(report({ status: 'in-sync' }));
+  expect(closed.closed).toEqual(opened.opened);
+  expect(github.issues.find((i) => i.number === planted.data.number)!.state).toBe('open');
+});
