@@ -7,7 +7,7 @@ import {
 import { createOctokit } from '../github/octokit.js';
 import { escapeText } from '../report/markdown-escape.js';
 import type { DriftReport, RecordDrift } from './drift-types.js';
-import { describeManualChange } from '../plan/drift-overwrite-rule.js';
+import { describeManualChange } from '../review/drift-overwrite-rule.js';
 
 /** Drift issues: their own label and marker, so synthetics never closes them and they never close its issues. */
 export const DRIFT_INCIDENTS: IncidentKind = {

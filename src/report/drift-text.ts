@@ -1,4 +1,4 @@
-import { describeManualChange } from '../plan/drift-overwrite-rule.js';
+import { describeManualChange } from '../review/drift-overwrite-rule.js';
 import type { DriftReport } from '../drift/drift-types.js';
 import { summarizeDrift } from '../drift/drift-engine.js';
 import { textTable } from './text-table.js';

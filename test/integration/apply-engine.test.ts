@@ -232,7 +232,7 @@ describe('an apply interrupted by the emulator going away', () => {
       'us-west-2/network:failed',
     ]);
     expect(cut.errors.join('\n')).toMatch(
-      /us-west-2: demo-us-west-2-network: could not execute change set ca-\w+-demo-us-west-2-network on demo-us-west-2-network: .*AWS could not be reached.*re-run apply to continue/,
+      /us-west-2: demo-us-west-2-network: could not execute change set \S*changeSet\/ca-\w+-[0-9a-f]{16}-demo-us-west-2-network\/\S+ on demo-us-west-2-network: .*AWS could not be reached.*re-run apply to continue/,
     );
 
     await proxy.resume();

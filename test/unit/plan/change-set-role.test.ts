@@ -9,7 +9,7 @@ import { AwsClientFactory } from '../../../src/aws/client-factory.js';
 import { loadGitops } from '../../../src/gitops/load-gitops.js';
 import { accountRegion } from '../../../src/gitops/resolve-source.js';
 import { planStack } from '../../../src/plan/plan-stack.js';
-import { StackStateCache } from '../../../src/plan/stack-state-cache.js';
+import { StackStateCache } from '../../../src/aws/cloudformation/stack-outputs.js';
 import { MemoryLogger } from '../../../src/util/logger.js';
 
 const GITOPS = new URL('../../../gitops', import.meta.url).pathname;

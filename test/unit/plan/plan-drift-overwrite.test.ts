@@ -13,7 +13,7 @@ import { resolveStackParameters } from '../../../src/gitops/resolve-source.js';
 import type { GitopsConfig, RegionConfig } from '../../../src/gitops/types.js';
 import { planStack } from '../../../src/plan/plan-stack.js';
 import type { PlanReport } from '../../../src/plan/plan-types.js';
-import { StackStateCache } from '../../../src/plan/stack-state-cache.js';
+import { StackStateCache } from '../../../src/aws/cloudformation/stack-outputs.js';
 import { renderPlanMarkdown } from '../../../src/report/plan-markdown.js';
 import { MemoryLogger } from '../../../src/util/logger.js';
 

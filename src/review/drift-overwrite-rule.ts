@@ -1,11 +1,11 @@
 import type { ResourceDrift } from '../drift/drift-types.js';
-import type { RiskFinding, StackPlan } from './plan-types.js';
+import type { RiskFinding, StackPlan } from '../plan/plan-types.js';
 
 /**
  * Rule id `manual-change-overwrite`: the last drift detection found resources changed by hand, and this
  * change set updates or removes them, so CloudFormation writes the template's values over the manual
  * ones (medium). Drifted resources the change set does not touch stay as they are (low, same rule).
- * It lives beside risk-rules.ts in the same style until the single review module (src/review) exists.
+ * Part of the review's risk rules (risk-rules.ts `stackRisk`).
  */
 export const MANUAL_CHANGE_OVERWRITE = 'manual-change-overwrite';
 
@@ -28,7 +28,9 @@ export function describeManualChange(r: ResourceDrift): string {
 }
 
 /** The manual-change-overwrite finding of one stack plan (none when the stack did not drift or nothing changes). */
-export function assessDriftOverwrite(plan: StackPlan): RiskFinding[] {
+export function assessDriftOverwrite(
+  plan: Pick<StackPlan, 'region' | 'stackName' | 'changes' | 'status' | 'lastDrift'>,
+): RiskFinding[] {
   const drift = plan.lastDrift;
   if (!drift || drift.status !== 'DRIFTED') return [];
   const changes = plan.changes.length > 0 || plan.status === 'create' || plan.status === 'update';

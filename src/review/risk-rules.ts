@@ -1,6 +1,7 @@
 import { RISK_LEVELS, type Risk } from '../aws/cloudformation/change-set-identity.js';
+import { assessDriftOverwrite } from './drift-overwrite-rule.js';
 import { wildcardGrants } from './iam-policy-diff.js';
-import type { DnsChange, FluxObjectChange, RiskFinding, StackPlan } from './plan-types.js';
+import type { DnsChange, FluxObjectChange, RiskFinding, StackPlan } from '../plan/plan-types.js';
 
 /**
  * Rule ids (stable: shown in the plan, matched by apply and by people):
@@ -9,6 +10,7 @@ import type { DnsChange, FluxObjectChange, RiskFinding, StackPlan } from './plan
  * - `immutable-field`, `prune-deletion`, `suspend-flip`, `namespace-removal` (high): Flux;
  * - `dns-removal`, `latency-routing-exit` (medium), `chart-major-bump` (medium);
  * - `change-set-failed` (medium): what was reviewed cannot be applied as is;
+ * - `manual-change-overwrite` (medium, low): the change set overwrites changes made by hand (drift-overwrite-rule.ts);
  * - `stack-change`, `flux-change`, `dns-change` (low): any other change.
  */
 export const RULES = {
@@ -63,8 +65,15 @@ function list(items: string[], max = 5): string {
     : `${items.slice(0, max).join('; ')}; … ${items.length - max} more`;
 }
 
+/** What the stack rules read: a planned stack, or the change set apply made from main. */
+export type StackRiskSubject = Pick<
+  StackPlan,
+  'region' | 'stackName' | 'changes' | 'iam' | 'status' | 'reason'
+> &
+  Partial<Pick<StackPlan, 'lastDrift'>>;
+
 /** Findings for one stack plan: stateful replacement/deletion, IAM broadening and trust policies, any change. */
-export function assessStack(plan: StackPlan): RiskFinding[] {
+export function assessStack(plan: StackRiskSubject): RiskFinding[] {
   const findings: RiskFinding[] = [];
   const where = { region: plan.region };
   const subject = (id?: string) => (id ? `${plan.stackName}/${id}` : plan.stackName);
@@ -296,6 +305,13 @@ export function assessDns(changes: DnsChange[]): RiskFinding[] {
     });
   }
   return findings;
+}
+
+/** A stack's findings and risk (plan and apply alike): a stack with changes is at least `low`. */
+export function stackRisk(plan: StackRiskSubject): { findings: RiskFinding[]; risk: Risk } {
+  const findings = [...assessStack(plan), ...assessDriftOverwrite(plan)];
+  const changes = plan.changes.length > 0 || ['create', 'update', 'blocked'].includes(plan.status);
+  return { findings, risk: overallRisk(findings, changes) };
 }
 
 /** The plan's risk: the highest finding; `low` for changes no rule names; `none` when nothing changes. */
