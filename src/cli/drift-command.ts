@@ -1,11 +1,12 @@
-import { readdir, stat } from 'node:fs/promises';
+import { appendFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { readRecordedRegions } from '../drift/apply-report-records.js';
 import { syncDriftIncidents } from '../drift/drift-incidents.js';
-import { DRIFT_CHECKS, runDrift, type DriftCheck } from '../drift/drift-engine.js';
+import { DRIFT_CHECKS, runDrift, summarizeDrift, type DriftCheck } from '../drift/drift-engine.js';
 import { loadGitops } from '../gitops/load-gitops.js';
 import { selectRegions } from '../gitops/select-regions.js';
 import { renderDriftText } from '../report/drift-text.js';
+import { codeFence, escapeText } from '../report/markdown-escape.js';
 import { writeReportFile } from '../report/write-report.js';
 import { parseLoginInput } from '../github/trusted-author.js';
 import { InputError } from '../util/errors.js';
@@ -123,6 +124,15 @@ export async function driftCommand(argv: string[]): Promise<number> {
   const out = { ...report, ...(incidents ? { incidents } : {}) };
   const reportFile = str(values, 'report-file');
   if (reportFile) writeReportFile(dirname(reportFile), basename(reportFile), out);
-  emit(settings, out, renderDriftText(report));
+  const text = renderDriftText(report);
+  // In a workflow the same report becomes the job summary.
+  const summary = process.env.GITHUB_STEP_SUMMARY;
+  if (summary) {
+    await appendFile(
+      summary,
+      `## coder-gitops drift\n\n${escapeText(summarizeDrift(report))}\n\n${codeFence(text, 'text')}\n`,
+    );
+  }
+  emit(settings, out, text);
   return report.status === 'in-sync' ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -222,7 +222,8 @@ test('the drift command reports the same through the CLI, text and exit code', a
     'example/demo',
   ];
   const before = github.issues.length;
-  const run = await runCli(args, env);
+  const summary = join(tmp, 'step-summary.md');
+  const run = await runCli(args, { ...env, GITHUB_STEP_SUMMARY: summary });
   expect(run.stderr).not.toMatch(/\n\s+at /);
   expect(run.code).toBe(1);
   expect(run.stdout).toMatch(
@@ -231,6 +232,10 @@ test('the drift command reports the same through the CLI, text and exit code', a
   expect(run.stdout).toContain('CloudFormation drift detection not available in this emulator');
   expect(run.stdout).toMatch(/drifted: 0 stacks and 1 record set differ from Git/);
   expect(github.issues).toHaveLength(before + 1);
+  const written = await readFile(summary, 'utf8');
+  expect(written).toContain('## coder-gitops drift');
+  expect(written).toMatch(/drifted: 0 stacks and 1 record set differ from Git/);
+  expect(written).toContain('maintenance-page.elb.us-west-2.amazonaws.com');
 
   await runApply(options());
   const json = await runCli([...args, '--json'], env);
