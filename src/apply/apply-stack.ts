@@ -29,7 +29,7 @@ import { decideReview, type ReviewedReference } from '../review/review-decision.
 import { stackRisk } from '../review/risk-rules.js';
 import { changeSetWithDiff } from '../review/stack-changes.js';
 import { diffTemplates } from '../review/template-diff.js';
-import type { ResourceChange } from '../plan/plan-types.js';
+import type { ResourceChange } from '../review/review-types.js';
 import { ConfigurationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { withRetry } from '../util/retry.js';
@@ -196,19 +196,32 @@ export async function applyStack(input: ApplyStackInput): Promise<AppliedStack> 
     );
     const deployed = state.exists && !state.needsCreate;
 
-    // Nothing to do: same template, same parameters. Checked first so a re-run is quick.
+    // The reviewed change set, read before anything runs (executing a change set deletes the stack's
+    // others): only ever a reference for the comparison, never executed.
+    const reference = await readReviewedReference(cfn, name, input);
+
+    // Nothing to do: same template, same parameters. Checked before making a change set so a re-run is quick.
     if (
       deployed &&
       Object.entries(params).every(([k, v]) => state.parameters[k] === v) &&
       (await templateMatches(cfn, name, template, input.sleep))
     ) {
       input.outputs.record(region.name, spec.name, state.outputs);
-      return done({ result: 'no-changes' });
+      const decision = decideReview({
+        stackName: name,
+        applied: { status: 'no-changes', identities: [], risk: 'none', findings: [] },
+        reviewed: reference,
+        allowDestructive: input.allowDestructive,
+      });
+      return done({
+        result: 'no-changes',
+        decision: decision.kind,
+        reviewed: decision.kind === 'no-changes' && decision.reviewed,
+        reviewedChangeSet: 'name' in reference ? reference.name : undefined,
+        differences: decision.differences.map((d) => d.summary),
+      });
     }
 
-    // The reviewed change set, read before anything runs (executing a change set deletes the stack's
-    // others): only ever a reference for the comparison, never executed.
-    const reference = await readReviewedReference(cfn, name, input);
     const declared = parseTemplate(template, `stacks/${spec.template}.yaml`);
     const deployedTemplate = deployed ? await deployedTemplateOf(cfn, name, input.sleep) : undefined;
 
@@ -384,19 +397,25 @@ async function execute(
       );
     await setStackPolicy(a.cfn, a.name, a.liftStackPolicy, input.sleep);
   }
-  const result = await executeChangeSet({
-    cfn: a.cfn,
-    stackName: a.name,
-    changeSetName: a.changeSetId,
-    logger: log,
-    timeoutMs: remaining(input),
-    sleep: input.sleep,
-    pollIntervalMs: input.pollIntervalMs,
-    now: input.now,
-  });
+  let result: Awaited<ReturnType<typeof executeChangeSet>>;
+  try {
+    result = await executeChangeSet({
+      cfn: a.cfn,
+      stackName: a.name,
+      changeSetName: a.changeSetId,
+      logger: log,
+      timeoutMs: remaining(input),
+      sleep: input.sleep,
+      pollIntervalMs: input.pollIntervalMs,
+      now: input.now,
+    });
+  } finally {
+    // A lifted policy goes back on whatever happened (a failed run must not leave the stack open).
+    if (a.liftStackPolicy) await setStackPolicy(a.cfn, a.name, false, input.sleep);
+  }
   if (!result.ok) return a.done({ ...a.base, result: 'failed', message: result.message });
-  // Back to the protective policy (and the first one, for a new stack).
-  if (a.liftStackPolicy || a.created) await setStackPolicy(a.cfn, a.name, false, input.sleep);
+  // The protective policy on a stack just created.
+  if (a.created) await setStackPolicy(a.cfn, a.name, false, input.sleep);
   const state = await describeStackState(a.cfn, a.name);
   input.outputs.record(input.region.name, input.spec.name, state.outputs);
   return a.done({ ...a.base, result: a.created ? 'created' : 'updated' });

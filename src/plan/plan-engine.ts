@@ -8,7 +8,7 @@ import type { GitopsConfig, RegionConfig } from '../gitops/types.js';
 import { loadValidatedGitops } from '../gitops/validate-gitops.js';
 import { ConfigurationError, ConfigurationErrors, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { regionsTouched } from './changed-regions.js';
+import { regionsTouched } from '../gitops/changed-regions.js';
 import { diffClusterVars, type ClusterVarAfter } from './cluster-vars-diff.js';
 import { readCurrentDns } from './current-dns.js';
 import { diffDns, type CurrentDns } from './dns-diff.js';

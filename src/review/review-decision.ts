@@ -1,5 +1,5 @@
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
-import type { RiskFinding } from '../plan/plan-types.js';
+import type { RiskFinding } from './review-types.js';
 import { compareChangeSets, type ChangeDifference, type ChangeIdentity } from './change-set-comparison.js';
 import { changeSetChanges } from './changed.js';
 

@@ -1,5 +1,5 @@
 import type { Change } from '@aws-sdk/client-cloudformation';
-import type { IamChangeSummary, ResourceChange } from '../plan/plan-types.js';
+import type { IamChangeSummary, ResourceChange } from './review-types.js';
 import { changeSetIam, changeSetResourceChanges, mergeResourceChanges } from './change-set-changes.js';
 import { mergeIamSummaries } from './iam-policy-diff.js';
 import type { TemplateDiffResult } from './template-diff.js';

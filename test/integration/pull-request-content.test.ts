@@ -25,7 +25,7 @@ import { incidentMarker, INCIDENT_LABEL, syncIncidents } from '../../src/github/
 import { upsertStickyComment } from '../../src/github/sticky-comment.js';
 import { loadGitops } from '../../src/gitops/load-gitops.js';
 import { checkoutBase } from '../../src/plan/base-checkout.js';
-import { changedFiles } from '../../src/plan/changed-regions.js';
+import { changedFiles } from '../../src/gitops/changed-regions.js';
 import { runPlan } from '../../src/plan/plan-engine.js';
 import type { PlanReport } from '../../src/plan/plan-types.js';
 import { planFetcher } from '../../src/plan/source-review.js';
