@@ -1,4 +1,5 @@
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
+import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import type { DnsMode } from '../aws/route53/alias-records.js';
 import type { ClusterReport } from '../cluster/ensure-cluster.js';
 import type { ReviewDecision } from '../review/review-decision.js';
@@ -44,6 +45,17 @@ export interface RegionDnsReport {
   inLatencyRouting?: boolean;
   loadBalancer?: string;
   reason?: string;
+  /**
+   * The records this run left in place, what the drift job compares Route 53 with: the region's own
+   * aliases, and its latency entries (`[]` when removed; absent when held, as hold does not touch them).
+   */
+  recorded?: RecordedAliases;
+}
+
+export interface RecordedAliases {
+  at: string;
+  own: ResourceRecordSet[];
+  latency?: ResourceRecordSet[];
 }
 
 export interface RegionVerifyReport {

@@ -1,10 +1,10 @@
 import type { AwsClientFactory } from '../aws/client-factory.js';
 import { findServiceLoadBalancer } from '../aws/elbv2/find-load-balancer.js';
-import { applyRegionAliases, type DnsMode } from '../aws/route53/alias-records.js';
+import { applyRegionAliases, desiredRecords, type DnsMode } from '../aws/route53/alias-records.js';
 import type { GitopsConfig, RegionConfig } from '../gitops/types.js';
 import type { Logger } from '../util/logger.js';
 import type { ResolveOverride } from '../verify/resolve-overrides.js';
-import type { RegionDnsReport, RegionOutputs, RegionVerifyReport } from './apply-types.js';
+import type { RecordedAliases, RegionDnsReport, RegionOutputs, RegionVerifyReport } from './apply-types.js';
 import { verifyRegionEndpoint, type RegionVerifier } from './region-verify.js';
 
 const HEALTH_CHECK_OUTPUT = 'HealthCheckId';
@@ -22,6 +22,22 @@ export interface RegionDnsInput {
   aws: AwsClientFactory;
   logger: Logger;
   sleep: (ms: number) => Promise<void>;
+}
+
+/** What apply-region leaves in Route 53 for a region after a DNS call in `mode` (for the drift job). */
+function recordedAliases(
+  domain: string,
+  region: string,
+  target: { dnsName: string; hostedZoneId: string },
+  healthCheckId: string | undefined,
+  mode: DnsMode,
+): RecordedAliases {
+  const desired = desiredRecords(domain, region, target, healthCheckId);
+  return {
+    at: new Date().toISOString(),
+    own: desired.own,
+    ...(mode === 'promote' ? { latency: desired.latency } : mode === 'remove' ? { latency: [] } : {}),
+  };
 }
 
 /** Keeps warnings and errors, drops the preview's "would …" lines (the real call logs them). */
@@ -115,6 +131,7 @@ export async function applyRegionDns(
     changes: result.changes,
     inLatencyRouting: result.inLatencyRouting,
     loadBalancer: lb,
+    recorded: recordedAliases(common.domain, common.region, common.target, common.healthCheckId, effective),
   };
   if (verify && verify.status !== 'pass') {
     dns.status = 'failed';

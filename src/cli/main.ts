@@ -9,6 +9,7 @@ usage: coder-gitops <command> [options]   (--help after a command for its option
   plan       what would change, per region and layer (CloudFormation, Flux, Route 53, cluster vars)
   apply      apply regions in waves, hand clusters to Flux, verify, put regions into latency routing
   verify     synthetic checks: HTTPS/TLS, latency routing, health checks, Aurora cold start, versions
+  drift      what moved away from Git: CloudFormation drift, the DNS records apply-region owns
   sandbox    the whole pipeline on this machine: moto, local HTTPS endpoints, Knot DNS (npm start)
 
 The same engines as the GitHub Actions; AWS credentials from the SDK's default chain, or
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   plan: async () => (await import('./plan-command.js')).planCommand,
   apply: async () => (await import('./apply-command.js')).applyCommand,
   verify: async () => (await import('./verify-command.js')).verifyCommand,
+  drift: async () => (await import('./drift-command.js')).driftCommand,
   sandbox: async () => (await import('./sandbox-command.js')).sandboxCommand,
 };
 

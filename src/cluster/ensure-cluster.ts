@@ -4,6 +4,7 @@ import { ConfigurationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { realSleep, withRetry } from '../util/retry.js';
 import { clusterVarsConfigMap, gitCredentialSecret, loadSyncObjects } from './cluster-manifests.js';
+import { readFluxCorrections, type FluxCorrection } from './flux-corrections.js';
 import { detectFlux, fluxDrift, renderFluxInstall } from './flux-install.js';
 import { requestReconcile, waitForFlux } from './flux-wait.js';
 import { FluxWatch } from './flux-watch.js';
@@ -61,6 +62,8 @@ export interface ClusterReport {
   missingFluxSettings?: string[];
   applied: AppliedObject[];
   notReady: NotReadyObject[];
+  /** Changes made by hand that helm-controller's drift detection put back (or could not). */
+  fluxCorrections?: FluxCorrection[];
   reason?: string;
   durationMs: number;
 }
@@ -189,6 +192,17 @@ export async function ensureCluster(opts: EnsureClusterOptions): Promise<Cluster
         watch.stop();
       }
     });
+    // What Flux put back since people changed it by hand: reported, never a reason to fail the step.
+    try {
+      report.fluxCorrections = await readFluxCorrections(client);
+      for (const c of report.fluxCorrections) {
+        log.warn(
+          `${c.reason === 'DriftCorrected' ? 'Flux corrected a change made by hand' : 'Flux could not correct a change made by hand'} in HelmRelease ${c.namespace}/${c.helmRelease}${c.at ? ` at ${c.at}` : ''}: ${c.message}`,
+        );
+      }
+    } catch (err) {
+      log.warn(`could not read helm-controller's drift corrections (events): ${errorMessage(err)}`);
+    }
     report.notReady = wait.states
       .filter((s) => !s.ready)
       .map(({ kind, name, namespace, message }) => ({ kind, name, namespace, message }));

@@ -7,17 +7,46 @@ import { GITHUB_ACTIONS_LOGIN, isWrittenBy } from './trusted-author.js';
 
 export const INCIDENT_LABEL = 'coder-gitops-incident';
 
-const MARKER_RE = /<!-- coder-gitops:incident:([^\s]+) -->/;
 const DIGEST_RE = /<!-- coder-gitops:digest:([0-9a-f]+) -->/;
 
+/**
+ * A family of incident issues: its label, its hidden marker and its wording. Each family only sees and
+ * closes its own issues (synthetics never closes a drift issue, and the other way round).
+ */
+export interface IncidentKind {
+  label: string;
+  /** The marker's namespace: `<!-- coder-gitops:<marker>:<key> -->`. */
+  marker: string;
+  /** First line of the body: what reports the key failing, and since when. */
+  describe(key: string, since: string): string;
+  /** Last line of the body. */
+  footer: string;
+  /** The closing comment. */
+  recovered(key: string, at: string, lasted: string, since: string): string;
+}
+
+/** The synthetic checks' incidents (verify-endpoints). */
+export const SYNTHETICS_INCIDENTS: IncidentKind = {
+  label: INCIDENT_LABEL,
+  marker: 'incident',
+  describe: (key, since) => `Synthetic checks (verify-endpoints) report **${key}** failing since ${since}.`,
+  footer:
+    'This issue is updated while the check fails and closed by the first run that finds it healthy again.',
+  recovered: (key, at, lasted, since) =>
+    `Recovered at ${at}: **${key}** passes again. Outage lasted ${lasted} (since ${since}).`,
+};
+
 /** The hidden marker that ties an issue to one incident key. */
-export function incidentMarker(key: string): string {
-  return `<!-- coder-gitops:incident:${key} -->`;
+export function incidentMarker(key: string, kind: IncidentKind = SYNTHETICS_INCIDENTS): string {
+  return `<!-- coder-gitops:${kind.marker}:${key} -->`;
 }
 
 /** The incident key an issue body carries, if any. */
-export function parseIncidentMarker(body: string | null | undefined): string | undefined {
-  return MARKER_RE.exec(body ?? '')?.[1];
+export function parseIncidentMarker(
+  body: string | null | undefined,
+  kind: IncidentKind = SYNTHETICS_INCIDENTS,
+): string | undefined {
+  return new RegExp(`<!-- coder-gitops:${kind.marker}:([^\\s]+) -->`).exec(body ?? '')?.[1];
 }
 
 /** One failing check, grouped by incident key (`tls:us-west-2`). */
@@ -86,15 +115,15 @@ export function incidentFindings(
   return [...byKey.values()];
 }
 
-function issueBody(f: IncidentFinding, since: string, digest: string): string {
+function issueBody(f: IncidentFinding, since: string, digest: string, kind: IncidentKind): string {
   return [
-    incidentMarker(f.key),
+    incidentMarker(f.key, kind),
     `<!-- coder-gitops:digest:${digest} -->`,
-    `Synthetic checks (verify-endpoints) report **${f.key}** failing since ${since}.`,
+    kind.describe(f.key, since),
     '',
     ...f.lines,
     '',
-    'This issue is updated while the check fails and closed by the first run that finds it healthy again.',
+    kind.footer,
   ].join('\n');
 }
 
@@ -108,6 +137,7 @@ export function planIncidentActions(
   open: OpenIncidentIssue[],
   now: Date,
   policy: Pick<IncidentPolicy, 'commentEvery'> = DEFAULT_INCIDENT_POLICY,
+  kind: IncidentKind = SYNTHETICS_INCIDENTS,
 ): IncidentAction[] {
   const actions: IncidentAction[] = [];
   const primary = new Map<string, OpenIncidentIssue>();
@@ -134,7 +164,7 @@ export function planIncidentActions(
         kind: 'open',
         key: f.key,
         title: f.title,
-        body: issueBody(f, now.toISOString(), digest),
+        body: issueBody(f, now.toISOString(), digest, kind),
       });
     } else if (policy.commentEvery === 'run' || existing.digest !== digest) {
       actions.push({
@@ -142,7 +172,7 @@ export function planIncidentActions(
         number: existing.number,
         key: f.key,
         comment: [`Still failing at ${now.toISOString()}:`, '', ...f.lines].join('\n'),
-        body: issueBody(f, existing.createdAt, digest),
+        body: issueBody(f, existing.createdAt, digest, kind),
       });
     }
   }
@@ -154,7 +184,7 @@ export function planIncidentActions(
       number: issue.number,
       key,
       durationMs,
-      comment: `Recovered at ${now.toISOString()}: **${key}** passes again. Outage lasted ${formatDuration(durationMs)} (since ${issue.createdAt}).`,
+      comment: kind.recovered(key, now.toISOString(), formatDuration(durationMs), issue.createdAt),
     });
   }
   return actions;
@@ -167,9 +197,33 @@ export interface IncidentSyncResult {
 }
 
 /**
- * Read open incident issues (label, marker and author: an issue anyone else opened with the marker is not
- * ours, and is neither updated nor closed), apply the state machine's actions; returns the issue numbers touched.
+ * The open issues of one incident family: its label, a marker in the body and its author (an issue anyone
+ * else opened with the marker is not ours, and is neither updated nor closed).
  */
+export async function listOpenIncidents(
+  octokit: Octokit,
+  repo: { owner: string; repo: string },
+  kind: IncidentKind = SYNTHETICS_INCIDENTS,
+  author: string = GITHUB_ACTIONS_LOGIN,
+): Promise<OpenIncidentIssue[]> {
+  const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
+    ...repo,
+    state: 'open',
+    labels: kind.label,
+    per_page: 100,
+  });
+  const open: OpenIncidentIssue[] = [];
+  for (const i of issues) {
+    if ((i as { pull_request?: unknown }).pull_request) continue;
+    if (!isWrittenBy(i, author)) continue;
+    const key = parseIncidentMarker(i.body, kind);
+    if (!key) continue;
+    open.push({ number: i.number, key, createdAt: i.created_at, digest: DIGEST_RE.exec(i.body ?? '')?.[1] });
+  }
+  return open;
+}
+
+/** Read open incident issues (label, marker and author), apply the state machine's actions; returns the issue numbers touched. */
 export async function syncIncidents(
   octokit: Octokit,
   repo: { owner: string; repo: string },
@@ -178,21 +232,29 @@ export async function syncIncidents(
   policy: IncidentPolicy = DEFAULT_INCIDENT_POLICY,
   author: string = GITHUB_ACTIONS_LOGIN,
 ): Promise<IncidentSyncResult> {
-  const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
-    ...repo,
-    state: 'open',
-    labels: INCIDENT_LABEL,
-    per_page: 100,
-  });
-  const open: OpenIncidentIssue[] = [];
-  for (const i of issues) {
-    if ((i as { pull_request?: unknown }).pull_request) continue;
-    if (!isWrittenBy(i, author)) continue;
-    const key = parseIncidentMarker(i.body);
-    if (!key) continue;
-    open.push({ number: i.number, key, createdAt: i.created_at, digest: DIGEST_RE.exec(i.body ?? '')?.[1] });
-  }
-  const actions = planIncidentActions(incidentFindings(report.results, policy), open, now, policy);
+  return syncIncidentFindings(
+    octokit,
+    repo,
+    incidentFindings(report.results, policy),
+    now,
+    policy,
+    undefined,
+    author,
+  );
+}
+
+/** {@link syncIncidents} for any family's findings (drift uses it with its own kind). */
+export async function syncIncidentFindings(
+  octokit: Octokit,
+  repo: { owner: string; repo: string },
+  findings: IncidentFinding[],
+  now: Date,
+  policy: Pick<IncidentPolicy, 'commentEvery'> = DEFAULT_INCIDENT_POLICY,
+  kind: IncidentKind = SYNTHETICS_INCIDENTS,
+  author: string = GITHUB_ACTIONS_LOGIN,
+): Promise<IncidentSyncResult> {
+  const open = await listOpenIncidents(octokit, repo, kind, author);
+  const actions = planIncidentActions(findings, open, now, policy, kind);
   const out: IncidentSyncResult = { opened: [], updated: [], closed: [] };
   for (const a of actions) {
     if (a.kind === 'open') {
@@ -200,7 +262,7 @@ export async function syncIncidents(
         ...repo,
         title: a.title,
         body: a.body,
-        labels: [INCIDENT_LABEL],
+        labels: [kind.label],
       });
       out.opened.push(created.data.number);
     } else if (a.kind === 'update') {

@@ -19,6 +19,7 @@ import {
 } from '../gitops/types.js';
 import { ConfigurationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { readLastStackDrift } from '../drift/last-stack-drift.js';
 import type { ParameterChange, StackPlan } from './plan-types.js';
 import { stackRisk } from '../review/risk-rules.js';
 import { changeSetWithDiff } from '../review/stack-changes.js';
@@ -235,6 +236,10 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
     Object.assign(plan, { status: 'failed', reason: busy, changes: diff.changes, iam: diff.iam });
     log.warn(`${name}: ${busy}`);
     return { plan: finish(plan), errors };
+  }
+  // What was changed by hand, as the last detection saw it: read only (the plan role starts no detection).
+  if (state.exists && !state.needsCreate) {
+    plan.lastDrift = await readLastStackDrift(aws.factory.cloudFormation(deployRegion), state, input.sleep);
   }
   const unknown = Object.entries(resolved).filter(([, r]) => !r.known);
   if (unknown.length) {

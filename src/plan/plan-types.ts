@@ -1,4 +1,5 @@
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
+import type { ResourceDrift } from '../drift/drift-types.js';
 import type { IamChangeSummary, ResourceChange, RiskFinding } from '../review/review-types.js';
 import type { RolloutEstimate } from './rollout-estimate.js';
 
@@ -38,6 +39,18 @@ export interface StackPlan {
   findings: RiskFinding[];
   /** IAM changes (template diff statements merged with the change set's before/after policy values). */
   iam?: IamChangeSummary;
+  /** The last drift detection on the deployed stack, read only (the plan role starts none). */
+  lastDrift?: LastStackDrift;
+}
+
+/** DescribeStacks' drift status and, when DRIFTED, DescribeStackResourceDrifts' MODIFIED/DELETED resources. */
+export interface LastStackDrift {
+  /** `DRIFTED` | `IN_SYNC` | `NOT_CHECKED` | `UNKNOWN`. */
+  status: string;
+  lastCheckedAt?: string;
+  resources: ResourceDrift[];
+  /** Why the resources could not be read. */
+  error?: string;
 }
 
 export interface FluxFieldChange {

@@ -100,6 +100,19 @@ export function renderApplyMarkdown(report: ApplyReport, opts: { runUrl?: string
       lines.push('', '</details>');
     }
   }
+  const corrected = report.regions.flatMap((r) =>
+    (r.cluster.fluxCorrections ?? []).map((c) => ({ region: r.region, ...c })),
+  );
+  if (corrected.length > 0) {
+    lines.push('', '### Changes made by hand that Flux put back', '');
+    for (const c of corrected) {
+      lines.push(
+        `- ${escapeText(c.region)} HelmRelease ${escapeText(`${c.namespace}/${c.helmRelease}`)}: ` +
+          `${c.reason === 'DriftCorrected' ? 'corrected' : '**correction failed**'}${c.at ? ` at ${c.at}` : ''}: ` +
+          escapeText(clip(c.message.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; '), 1000)),
+      );
+    }
+  }
   const notes = report.regions.filter((r) => r.dns?.reason && r.dns.status !== 'failed');
   if (notes.length > 0) {
     lines.push('', '### DNS', '');

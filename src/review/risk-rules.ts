@@ -1,4 +1,5 @@
 import { RISK_LEVELS, type Risk } from '../aws/cloudformation/change-set-identity.js';
+import { assessDriftOverwrite } from './drift-overwrite-rule.js';
 import { wildcardGrants } from './iam-policy-diff.js';
 import type { DnsChange, FluxObjectChange, RiskFinding, StackPlan } from '../plan/plan-types.js';
 
@@ -9,6 +10,7 @@ import type { DnsChange, FluxObjectChange, RiskFinding, StackPlan } from '../pla
  * - `immutable-field`, `prune-deletion`, `suspend-flip`, `namespace-removal` (high): Flux;
  * - `dns-removal`, `latency-routing-exit` (medium), `chart-major-bump` (medium);
  * - `change-set-failed` (medium): what was reviewed cannot be applied as is;
+ * - `manual-change-overwrite` (medium, low): the change set overwrites changes made by hand (drift-overwrite-rule.ts);
  * - `stack-change`, `flux-change`, `dns-change` (low): any other change.
  */
 export const RULES = {
@@ -67,7 +69,8 @@ function list(items: string[], max = 5): string {
 export type StackRiskSubject = Pick<
   StackPlan,
   'region' | 'stackName' | 'changes' | 'iam' | 'status' | 'reason'
->;
+> &
+  Partial<Pick<StackPlan, 'lastDrift'>>;
 
 /** Findings for one stack plan: stateful replacement/deletion, IAM broadening and trust policies, any change. */
 export function assessStack(plan: StackRiskSubject): RiskFinding[] {
@@ -306,7 +309,7 @@ export function assessDns(changes: DnsChange[]): RiskFinding[] {
 
 /** A stack's findings and risk (plan and apply alike): a stack with changes is at least `low`. */
 export function stackRisk(plan: StackRiskSubject): { findings: RiskFinding[]; risk: Risk } {
-  const findings = assessStack(plan);
+  const findings = [...assessStack(plan), ...assessDriftOverwrite(plan)];
   const changes = plan.changes.length > 0 || ['create', 'update', 'blocked'].includes(plan.status);
   return { findings, risk: overallRisk(findings, changes) };
 }

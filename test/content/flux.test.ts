@@ -192,6 +192,21 @@ async function modelFor(
     },
   );
 
+  // helm-controller corrects changes made by hand on the cluster only when asked (HelmRelease v2
+  // spec.driftDetection.mode: enabled | warn | disabled, default disabled); apply-region reports what it corrected.
+  it('every HelmRelease has helm-controller drift detection enabled', () => {
+    const releases = fluxPaths()
+      .flatMap((d) => build(d))
+      .filter((o) => o.kind === 'HelmRelease') as (K8sObject & { spec: Record<string, Loose> })[];
+    expect(releases.length).toBeGreaterThan(0);
+    for (const r of releases) {
+      expect({ release: r.metadata.name, mode: r.spec.driftDetection?.mode }).toEqual({
+        release: r.metadata.name,
+        mode: 'enabled',
+      });
+    }
+  });
+
   it('every HelmRelease pins its chart and sets install/upgrade remediation', () => {
     const objects = [...fluxPaths(), ...OPTIONAL_PATHS].flatMap((d) => build(d));
     const releases = objects.filter((o) => o.kind === 'HelmRelease') as (K8sObject & {

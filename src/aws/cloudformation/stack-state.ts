@@ -21,6 +21,8 @@ export interface StackState {
   parameters: Record<string, string>;
   outputs: Record<string, string>;
   tags: Record<string, string>;
+  /** The last drift detection's result (DescribeStacks' DriftInformation): `DRIFTED`, `IN_SYNC`, `NOT_CHECKED`. */
+  drift?: { status: string; lastCheckedAt?: string };
 }
 
 /** True for a status in which CloudFormation is still working on the stack. */
@@ -94,6 +96,16 @@ export function toStackState(stackName: string, stack: Stack | undefined): Stack
       (t) => t.Key,
       (t) => t.Value,
     ),
+    ...(stack.DriftInformation?.StackDriftStatus
+      ? {
+          drift: {
+            status: stack.DriftInformation.StackDriftStatus,
+            ...(stack.DriftInformation.LastCheckTimestamp
+              ? { lastCheckedAt: stack.DriftInformation.LastCheckTimestamp.toISOString() }
+              : {}),
+          },
+        }
+      : {}),
   };
 }
 

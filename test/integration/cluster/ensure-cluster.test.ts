@@ -442,3 +442,75 @@ test('a wait longer than an EKS token lives goes on with fresh tokens', async ()
   expect(tokens.size).toBeGreaterThanOrEqual(2);
   expect([...tokens].every((t) => t.startsWith('Bearer k8s-aws-v1.'))).toBe(true);
 });
+
+test("the cluster step reports what helm-controller's drift detection corrected (its events), without failing", async () => {
+  const s = await standIn({
+    fluxVersion: PIN,
+    helmReleases: [{ namespace: 'coder', name: 'coder', readyAfterPolls: 1 }],
+  });
+  // As helm-controller records them (correct_cluster_drift.go): a Normal DriftCorrected with the change
+  // set, a Warning DriftCorrectionFailed; other events of the release are not corrections.
+  const event = (name: string, reason: string, message: string, at: string) => ({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name, namespace: 'coder' },
+    involvedObject: {
+      apiVersion: 'helm.toolkit.fluxcd.io/v2',
+      kind: 'HelmRelease',
+      name: 'coder',
+      namespace: 'coder',
+    },
+    reason,
+    message,
+    type: reason === 'DriftCorrectionFailed' ? 'Warning' : 'Normal',
+    lastTimestamp: at,
+    count: 1,
+  });
+  s.create(
+    event(
+      'coder.181a1',
+      'DriftCorrected',
+      'Cluster state of release coder/coder.v3 has been corrected:\nDeployment/coder/coder configured',
+      '2026-11-29T11:40:00Z',
+    ),
+  );
+  s.create(event('coder.181a2', 'UpgradeSucceeded', 'Helm upgrade succeeded', '2026-11-29T11:41:00Z'));
+  s.create(
+    event(
+      'coder.181a3',
+      'DriftCorrectionFailed',
+      'Failed to correct cluster state of release coder/coder.v3:\nService/coder/coder dry-run failed',
+      '2026-11-29T11:45:00Z',
+    ),
+  );
+  const logger = new MemoryLogger();
+  const report = await ensureCluster(options(s, logger));
+  expect(report.status).toBe('ready');
+  expect(report.fluxCorrections).toEqual([
+    {
+      namespace: 'coder',
+      helmRelease: 'coder',
+      reason: 'DriftCorrectionFailed',
+      message:
+        'Failed to correct cluster state of release coder/coder.v3:\nService/coder/coder dry-run failed',
+      at: '2026-11-29T11:45:00Z',
+      count: 1,
+    },
+    {
+      namespace: 'coder',
+      helmRelease: 'coder',
+      reason: 'DriftCorrected',
+      message:
+        'Cluster state of release coder/coder.v3 has been corrected:\nDeployment/coder/coder configured',
+      at: '2026-11-29T11:40:00Z',
+      count: 1,
+    },
+  ]);
+  expect(
+    logger.lines.some(
+      (l) =>
+        l.level === 'warn' &&
+        l.message.includes('Flux corrected a change made by hand in HelmRelease coder/coder'),
+    ),
+  ).toBe(true);
+});

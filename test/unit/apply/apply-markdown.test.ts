@@ -105,3 +105,34 @@ test('the terminal table lists each stack with its result', () => {
   );
   expect(text).toContain('error: us-west-2: coderdemo-us-west-2-aurora: not applied');
 });
+
+test('the job summary lists what Flux put back after changes made by hand', () => {
+  const r = report();
+  r.regions[0]!.cluster = {
+    status: 'ready',
+    reason: undefined,
+    fluxCorrections: [
+      {
+        namespace: 'coder',
+        helmRelease: 'coder',
+        reason: 'DriftCorrected',
+        message:
+          'Cluster state of release coder/coder.v3 has been corrected:\nDeployment/coder/coder configured',
+        at: '2026-12-01T09:00:00Z',
+      },
+      {
+        namespace: 'coder',
+        helmRelease: 'coder-provisioner',
+        reason: 'DriftCorrectionFailed',
+        message:
+          'Failed to correct cluster state of release coder/coder-provisioner.v1:\nService/coder/x dry-run failed',
+      },
+    ],
+  };
+  const md = renderApplyMarkdown(r);
+  expect(md).toContain('### Changes made by hand that Flux put back');
+  expect(md).toContain(
+    '- us-east-2 HelmRelease coder/coder: corrected at 2026-12-01T09:00:00Z: Cluster state of release coder/coder.v3 has been corrected: Deployment/coder/coder configured',
+  );
+  expect(md).toContain('HelmRelease coder/coder-provisioner: **correction failed**');
+});

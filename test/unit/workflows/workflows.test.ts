@@ -47,6 +47,9 @@ function triggersOf(doc: Workflow): string[] {
   if (Array.isArray(on)) return on.map(String);
   return Object.keys(on as Record<string, unknown>);
 }
+function text(doc: Workflow): string {
+  return workflows.find((w) => w.doc === doc)!.text;
+}
 function workflow(file: string): Workflow {
   const found = workflows.find((w) => w.file === file);
   if (!found) throw new Error(`.github/workflows/${file} is missing`);
@@ -66,8 +69,11 @@ function stepUsing(job: Job, action: string): Step {
 function needsOf(job: Job): string[] {
   return job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs];
 }
+/** An action given `role-to-assume`, or the CLI run with `--role-to-assume` (drift.yml). */
 function usesRole(job: Job): boolean {
-  return stepsOf(job).some((s) => s.with !== undefined && 'role-to-assume' in s.with);
+  return stepsOf(job).some(
+    (s) => (s.with !== undefined && 'role-to-assume' in s.with) || /--role-to-assume\b/.test(s.run ?? ''),
+  );
 }
 
 const PLAN_ROLE = 'arn:aws:iam::123456789012:role/coderdemo-plan';
@@ -87,10 +93,11 @@ function pullRequestContext(headRepository: string): Record<string, unknown> {
   };
 }
 
-test('the five workflows exist', () => {
+test('the six workflows exist', () => {
   expect(workflows.map((w) => w.file)).toEqual([
     'ci.yml',
     'deploy.yml',
+    'drift.yml',
     'plan.yml',
     'rollout.yml',
     'synthetics.yml',
@@ -314,6 +321,51 @@ describe('synthetics.yml', () => {
     const upload = stepUsing(job, 'actions/upload-artifact');
     expect(upload.with?.path).toBe(`\${{ steps.${verify.id}.outputs.report-file }}`);
     expect(upload.if).toMatch(/^always\(\)/);
+  });
+});
+
+describe('drift.yml', () => {
+  const doc = workflow('drift.yml');
+  const job = doc.jobs.drift as Job;
+  const run = stepsOf(job).find((s) => s.id === 'drift')!;
+
+  test('runs on a schedule and on demand, never two at once', () => {
+    expect(triggersOf(doc).sort()).toEqual(['schedule', 'workflow_dispatch']);
+    expect((doc.on.schedule as { cron: string }[]).length).toBe(1);
+    expect(doc.concurrency).toEqual({ group: 'drift', 'cancel-in-progress': false });
+  });
+
+  test('assumes the verify role only, with the permissions incidents and the apply reports need', () => {
+    expect(job.permissions).toEqual({
+      contents: 'read',
+      issues: 'write',
+      actions: 'read',
+      'id-token': 'write',
+    });
+    const env = Object.fromEntries(
+      Object.entries(run.env ?? {}).map(([k, v]) => [k, resolveWorkflowValue(v, { vars })]),
+    );
+    expect(env.ROLE_TO_ASSUME).toBe(vars.AWS_VERIFY_ROLE_ARN);
+    expect(env.ALLOWED_ACCOUNT_IDS).toBe(vars.AWS_ACCOUNT_ID);
+    expect(text(doc)).not.toMatch(/AWS_(PLAN|DEPLOY)_ROLE_ARN/);
+  });
+
+  test('runs coder-gitops drift with incident issues and the downloaded apply reports', () => {
+    expect(run.run).toMatch(/src\/cli\/main\.ts drift\b/);
+    expect(run.run).toContain('--role-to-assume "$ROLE_TO_ASSUME"');
+    expect(run.run).toContain('--incident-issue');
+    expect(run.run).toContain('--apply-report apply-reports');
+    const download = stepsOf(job).find((s) => s.name === 'Download the last apply reports')!;
+    // Only main's deploy runs and maintainers' rollouts: never a pull request's run of a same-named workflow.
+    expect(download.run).toContain('deploy.yml:push');
+    expect(download.run).toContain('rollout.yml:workflow_dispatch');
+    expect(download.run).toContain('--event "$event"');
+  });
+
+  test('keeps the report even when drift fails the step', () => {
+    const upload = stepUsing(job, 'actions/upload-artifact');
+    expect(upload.if).toMatch(/^always\(\)/);
+    expect(run.run).toContain(`--report-file ${upload.with?.path}`);
   });
 });
 
