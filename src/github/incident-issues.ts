@@ -163,6 +163,8 @@ export interface IncidentSyncResult {
   opened: number[];
   updated: number[];
   closed: number[];
+  /** Incident key → the open issue tracking it after this run (what the status history links to). */
+  issues: Record<string, number>;
 }
 
 /** Read open incident issues, apply the state machine's actions; returns the issue numbers touched. */
@@ -187,7 +189,9 @@ export async function syncIncidents(
     open.push({ number: i.number, key, createdAt: i.created_at, digest: DIGEST_RE.exec(i.body ?? '')?.[1] });
   }
   const actions = planIncidentActions(incidentFindings(report.results, policy), open, now, policy);
-  const out: IncidentSyncResult = { opened: [], updated: [], closed: [] };
+  const out: IncidentSyncResult = { opened: [], updated: [], closed: [], issues: {} };
+  // The oldest open issue per key is the one kept (duplicates are closed below).
+  for (const i of [...open].sort((a, b) => b.number - a.number)) out.issues[i.key] = i.number;
   for (const a of actions) {
     if (a.kind === 'open') {
       const created = await octokit.rest.issues.create({
@@ -197,6 +201,7 @@ export async function syncIncidents(
         labels: [INCIDENT_LABEL],
       });
       out.opened.push(created.data.number);
+      out.issues[a.key] = created.data.number;
     } else if (a.kind === 'update') {
       await octokit.rest.issues.createComment({ ...repo, issue_number: a.number, body: a.comment });
       await octokit.rest.issues.update({ ...repo, issue_number: a.number, body: a.body });
@@ -210,6 +215,7 @@ export async function syncIncidents(
         state_reason: 'completed',
       });
       out.closed.push(a.number);
+      if (out.issues[a.key] === a.number) delete out.issues[a.key];
     }
   }
   return out;
