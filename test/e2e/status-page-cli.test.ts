@@ -78,3 +78,59 @@ test('a history line that is not what history-append writes names the file, line
   expect(run.code).toBe(1);
   expect(run.stderr).toContain('runs.jsonl:3 (status): must be one of pass, degraded, fail');
 });
+
+test('history-append records a verify report on the branch of a real (bare) repository', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const remote = join(work, 'remote.git');
+  execFileSync('git', ['init', '-q', '--bare', remote]);
+  const report = {
+    status: 'degraded',
+    startedAt: '2026-11-30T11:45:00.000Z',
+    durationMs: 10,
+    known: [],
+    matrix: undefined,
+    results: [
+      {
+        check: 'https',
+        key: 'https:us-west-2.coderdemo.io',
+        incidentKey: 'https:us-west-2',
+        target: 'us-west-2.coderdemo.io',
+        region: 'us-west-2',
+        status: 'degraded',
+        summary: 'slow',
+        attempts: 1,
+        flaky: false,
+        notes: [],
+        timings: { dns: 1, connect: 2, tls: 3, firstByte: 4, total: 10 },
+        details: {},
+      },
+    ],
+    incidents: { opened: [], updated: [], closed: [], issues: { 'https:us-west-2': 9 } },
+  };
+  const file = join(work, 'verify-report.json');
+  writeFileSync(file, JSON.stringify(report));
+  const run = await runCli(['history-append', '--report', file, '--run-id', '77-2', '--remote', remote]);
+  expect(run.stderr).toContain('history: 77-2 appended to status-history (1 runs kept) on push 1');
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(
+    /history: run 77-2 \(degraded\) on status-history at [0-9a-f]{12}, 1 runs kept, 1 push\n/,
+  );
+  const stored = execFileSync('git', ['show', 'status-history:runs.jsonl'], {
+    cwd: remote,
+    encoding: 'utf8',
+  });
+  expect(JSON.parse(stored)).toEqual({
+    v: 1,
+    id: '77-2',
+    at: '2026-11-30T11:45:00.000Z',
+    status: 'degraded',
+    regions: {
+      'us-west-2': {
+        state: 'degraded',
+        ms: { dns: 1, connect: 2, tls: 3, firstByte: 4 },
+        why: ['https us-west-2.coderdemo.io: slow'],
+      },
+    },
+    incidents: { 'https:us-west-2': 9 },
+  });
+});
