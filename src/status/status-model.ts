@@ -150,7 +150,9 @@ function routingRows(runs: HistoryLine[]): RoutingRow[] {
       if (l === last) row.latest = { region, status };
       let cell = row.cells[row.cells.length - 1];
       if (!cell || row.bucket !== b) {
-        cell = { from: l.at, to: l.at, region, answers: {}, status, runs: 0 };
+        // No prototype: an answer named like an Object.prototype key is counted like any other.
+        const answers = Object.create(null) as Record<string, number>;
+        cell = { from: l.at, to: l.at, region, answers, status, runs: 0 };
         row.cells.push(cell);
         row.bucket = b;
       }

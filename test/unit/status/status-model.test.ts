@@ -99,3 +99,13 @@ test('incidents: a key failing in consecutive runs is one incident; it ends at t
     },
   ]);
 });
+
+test('an empty history renders as no data, not as an outage', () => {
+  expect(buildStatusModel([])).toMatchObject({
+    overall: 'no-data',
+    runs: 0,
+    regions: [],
+    incidents: [],
+    routing: [],
+  });
+});
