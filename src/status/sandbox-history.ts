@@ -50,6 +50,7 @@ export function writeSandboxStatusPage(report: VerifyReport, outRoot: string): S
   const page = renderStatusPage(lines, join(outRoot, 'site'), {
     renderedAt: new Date(),
     title: 'Coder status (sandbox)',
+    source: `the sandbox: its verify run, after ${EARLIER_RUNS} simulated earlier runs`,
   });
   return { historyFile, page, degradedRegion };
 }

@@ -19,6 +19,8 @@ export interface PageOptions {
   /** When the page was rendered: a last run older than an hour is called stale. */
   renderedAt: Date;
   title?: string;
+  /** Where the runs come from, under the title. */
+  source?: string;
 }
 
 const STATE_TEXT: Record<ShownState, string> = {
@@ -196,7 +198,7 @@ ${assets.uplotCss}</style>
 <header class="card ${cssToken(`state-${m.overall}`)}" id="overall" data-state="${m.overall}">
 <h1>${h(title)}</h1>
 <div class="overall"><span class="dot"></span><span>${OVERALL_TEXT[m.overall]}</span>${detail ? `<span class="muted">${h(detail)}</span>` : ''}</div>
-<p class="muted">Last run ${when(m.lastRun)}${stale ? ' <span class="stale">(stale: no run in the last hour)</span>' : ''} · ${m.runs} runs since ${when(m.firstRun)} · synthetic checks from GitHub's runners every 15 minutes</p>
+<p class="muted">Last run ${when(m.lastRun)}${stale ? ' <span class="stale">(stale: no run in the last hour)</span>' : ''} · ${m.runs} runs since ${when(m.firstRun)} · ${h(o.source ?? "synthetic checks from GitHub's runners every 15 minutes")}</p>
 </header>
 <h2>Regions</h2>
 <div class="card">${regionTable(m)}
