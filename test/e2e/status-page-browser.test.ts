@@ -12,7 +12,8 @@ import { fixtureHistory, HOSTILE_VERSION, HOSTILE_WHY } from '../helpers/status-
  * "no request leaves the machine" is asserted, not assumed.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
+// Debian's chromium here and in .ci/run; GitHub's Ubuntu runners ship Google Chrome instead (ci.yml sets CHROMIUM_PATH).
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'status-page');
 const haveChromium = existsSync(CHROMIUM);
 
