@@ -6,6 +6,7 @@ import { benchPlan } from './plan.js';
 import { benchProbes } from './probes.js';
 import { benchModeled } from './rollout.js';
 import { benchStartup } from './startup.js';
+import { benchStatusPage } from './status-page.js';
 import { renderTable, toJsonRows, type BenchRow } from './stats.js';
 
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const only = new Set((arg('--only') ?? '1,2,3,4,5,6,7').split(','));
+  const only = new Set((arg('--only') ?? '1,2,3,4,5,6,7,8').split(','));
   const runs = Number(arg('--runs') ?? process.env.BENCH_RUNS ?? 5);
   const machine = describeMachine();
   console.log(`machine: ${machine}\nruns per measurement: ${runs} (median reported)\n`);
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
       () => benchModeled(only, sizes),
     );
   }
+  await section('8', 'status page from 30 days of history', () => benchStatusPage(runs));
   rows.sort((a, b) => a.section.localeCompare(b.section));
   const table = renderTable(rows);
   console.log(`\n${table}`);

@@ -11,6 +11,8 @@ usage: coder-gitops <command> [options]   (--help after a command for its option
   verify     synthetic checks: HTTPS/TLS, latency routing, health checks, Aurora cold start, versions
   drift      what moved away from Git: CloudFormation drift, the DNS records apply-region owns
   sandbox    the whole pipeline on this machine: moto, local HTTPS endpoints, Knot DNS (npm start)
+  status-page     render the static status page from the synthetics history
+  history-append  record one synthetics report on the history branch (fetch, rebase, retry)
 
 The same engines as the GitHub Actions; AWS credentials from the SDK's default chain, or
 --role-to-assume through GitHub OIDC. AWS_ENDPOINT_URL points every AWS call elsewhere (moto).`;
@@ -24,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./verify-command.js')).verifyCommand,
   drift: async () => (await import('./drift-command.js')).driftCommand,
   sandbox: async () => (await import('./sandbox-command.js')).sandboxCommand,
+  'status-page': async () => (await import('./status-page-command.js')).statusPageCommand,
+  'history-append': async () => (await import('./history-append-command.js')).historyAppendCommand,
 };
 
 /** Run the CLI; returns the exit code. User mistakes print one clear message, never a stack trace. */

@@ -194,6 +194,8 @@ export interface IncidentSyncResult {
   opened: number[];
   updated: number[];
   closed: number[];
+  /** Incident key → the open issue tracking it after this run (what the status history links to). */
+  issues: Record<string, number>;
 }
 
 /**
@@ -255,7 +257,9 @@ export async function syncIncidentFindings(
 ): Promise<IncidentSyncResult> {
   const open = await listOpenIncidents(octokit, repo, kind, author);
   const actions = planIncidentActions(findings, open, now, policy, kind);
-  const out: IncidentSyncResult = { opened: [], updated: [], closed: [] };
+  const out: IncidentSyncResult = { opened: [], updated: [], closed: [], issues: {} };
+  // The oldest open issue per key is the one kept (duplicates are closed below).
+  for (const i of [...open].sort((x, y) => y.number - x.number)) out.issues[i.key] = i.number;
   for (const a of actions) {
     if (a.kind === 'open') {
       const created = await octokit.rest.issues.create({
@@ -265,6 +269,7 @@ export async function syncIncidentFindings(
         labels: [kind.label],
       });
       out.opened.push(created.data.number);
+      out.issues[a.key] = created.data.number;
     } else if (a.kind === 'update') {
       await octokit.rest.issues.createComment({ ...repo, issue_number: a.number, body: a.comment });
       await octokit.rest.issues.update({ ...repo, issue_number: a.number, body: a.body });
@@ -278,6 +283,7 @@ export async function syncIncidentFindings(
         state_reason: 'completed',
       });
       out.closed.push(a.number);
+      if (out.issues[a.key] === a.number) delete out.issues[a.key];
     }
   }
   return out;

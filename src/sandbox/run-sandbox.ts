@@ -17,6 +17,7 @@ import type { Logger } from '../util/logger.js';
 import { CHECK_NAMES, type CheckName } from '../verify/check-result.js';
 import { queryDns } from '../verify/dns-query.js';
 import { runVerify, type VerifyReport } from '../verify/verify-engine.js';
+import { writeSandboxStatusPage } from '../status/sandbox-history.js';
 import { gitHead } from '../cli/git-head.js';
 import { registerAuroraStandIn } from './aurora-stand-in.js';
 import { findKnotd, KNOT_INSTALL_COMMAND, startKnot, type KnotServer } from './knot.js';
@@ -62,6 +63,8 @@ export interface SandboxReport {
   verify?: VerifyReport;
   /** What the emulator enforced of IAM in this run, and what it left to the policy test. */
   iam?: { enforced: readonly string[]; notEnforced: readonly string[] };
+  /** The status page rendered from a few runs of history (`.sandbox/status/site/index.html`). */
+  statusPage?: string;
   /** With --keep: the environment to reuse with the CLI. */
   env?: Record<string, string>;
   /** What moto accepted without doing it: stand-in types and no-op updates (moto-launcher.py). */
@@ -456,6 +459,15 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
       }
     }
 
+    await step('status page from a few runs of history', async () => {
+      const s = writeSandboxStatusPage(verify, join(dirname(opts.gitopsDir), '.sandbox', 'status'));
+      report.statusPage = s.page.file;
+      return {
+        value: undefined,
+        detail: `${s.page.runs} runs (the last is this verify; ${s.degradedRegion ?? 'no region'} degraded in a simulated earlier one) → ${s.page.file}`,
+      };
+    });
+
     for (const region of enabled) {
       const r = apply.regions.find((x) => x.region === region);
       const own = verify.results.filter((x) => x.region === region);
@@ -560,6 +572,7 @@ export function renderSandboxText(report: SandboxReport): string {
     }
   }
   if (report.emulatorNoOps) out.push(...renderEmulatorNoOps(report.emulatorNoOps));
+  if (report.statusPage) out.push('', `status page: ${report.statusPage}`);
   if (report.env) {
     out.push('', 'the sandbox keeps running (Ctrl-C stops it); reuse it with:');
     for (const [k, v] of Object.entries(report.env)) out.push(`  export ${k}='${v}'`);

@@ -10,6 +10,7 @@ interface SandboxJson {
     matrix?: { cells: { vantage: string; name: string; answeredRegion?: string; status: string }[] };
   };
   env?: Record<string, string>;
+  statusPage?: string;
 }
 
 const knotd = findKnotd();
@@ -48,6 +49,15 @@ test('the sandbox applies, promotes and verifies every enabled region, then stop
     expect(report.steps.find((s) => s.name === 'Knot DNS')?.detail).toContain('apt-get install');
   }
   expect(report.env).toBeUndefined();
+  // The status page: this verify as the last of a few runs, one region degraded in an earlier one.
+  const { readFileSync } = await import('node:fs');
+  expect(report.steps.find((s) => s.name === 'status page from a few runs of history')?.detail).toMatch(
+    /^5 runs \(the last is this verify; us-west-2 degraded in a simulated earlier one\)/,
+  );
+  const page = readFileSync(report.statusPage!, 'utf8');
+  for (const region of ['us-east-2', 'us-west-2'])
+    expect(page).toContain(`<tr class="region" data-region="${region}" data-state="up">`);
+  expect(page).toContain('<tr class="incident" data-key="https:us-west-2" data-ongoing="false">');
   // Nothing left running: no moto or knotd of this run survives it.
   const { execFileSync } = await import('node:child_process');
   const ps = execFileSync('ps', ['-eo', 'args']).toString();

@@ -17,6 +17,8 @@ import {
 import { createLocalCa, issueLeafCert, type LocalCa } from '../../src/sandbox/local-ca.js';
 import { startOidcTokenServer, type OidcTokenServer } from '../../src/sandbox/oidc-token-server.js';
 import type { CheckResult } from '../../src/verify/check-result.js';
+import type { VerifyReport } from '../../src/verify/verify-engine.js';
+import { historyLineFromReport } from '../../src/status/history-line.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { REPO_ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
 
@@ -86,11 +88,8 @@ function find(results: CheckResult[], check: string, target: string): CheckResul
   return r;
 }
 
-interface ReportFile {
-  status: string;
-  results: CheckResult[];
-  known: { id: string; target: string; details: Record<string, unknown> }[];
-  incidents?: { opened: number[]; updated: number[]; closed: number[] };
+interface ReportFile extends VerifyReport {
+  incidents?: { opened: number[]; updated: number[]; closed: number[]; issues: Record<string, number> };
 }
 
 needsKnot('verify-endpoints dist on a schedule', () => {
@@ -329,7 +328,17 @@ needsKnot('verify-endpoints dist on a schedule', () => {
       expect(issue.title).toBe('coder-gitops incident: tls in us-west-2');
       expect(issue.labels).toEqual(['coder-gitops-incident']);
       expect(issue.body).toContain(`us-west-2.${DOMAIN}`);
-      expect(report.incidents).toEqual({ opened: [issue.number], updated: [], closed: [] });
+      expect(report.incidents).toEqual({
+        opened: [issue.number],
+        updated: [],
+        closed: [],
+        issues: { 'tls:us-west-2': issue.number },
+      });
+      // What the status history records from this report: each failing key, linked to its issue.
+      expect(historyLineFromReport(report, '1-1', report.incidents!.issues).incidents).toEqual({
+        'routing:global': 0,
+        'tls:us-west-2': issue.number,
+      });
       // The token went to the API as a credential and nowhere into the log.
       expect(
         gh.requests.every((q) => q.authorization === 'token ghs_standintoken0000000000000000000000'),
@@ -379,7 +388,7 @@ needsKnot('verify-endpoints dist on a schedule', () => {
       expect(gh.issues).toHaveLength(1);
       const issue = gh.issues[0]!;
       expect(issue.state).toBe('closed');
-      expect(report.incidents).toEqual({ opened: [], updated: [], closed: [issue.number] });
+      expect(report.incidents).toEqual({ opened: [], updated: [], closed: [issue.number], issues: {} });
       const closing = gh.comments.filter((c) => c.issue === issue.number).at(-1);
       expect(closing?.body).toMatch(/passes again\. Outage lasted \d+ (s|min)\b/);
       expect(closing?.body).toContain(`since ${issue.created_at}`);

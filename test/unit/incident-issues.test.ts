@@ -202,7 +202,8 @@ describe('syncIncidents against a GitHub API stand-in', () => {
     expect(String(issue.body)).toContain(incidentMarker('tls:us-west-2'));
 
     const again = await syncIncidents(octokit, { owner: 'coder', repo: 'demo' }, report([result({})]), t0);
-    expect(again).toEqual({ opened: [], updated: [], closed: [] });
+    expect(again).toEqual({ opened: [], updated: [], closed: [], issues: { 'tls:us-west-2': number } });
+    expect(first.issues).toEqual({ 'tls:us-west-2': number });
     expect(gh.issues.size).toBe(1);
 
     const worse = await syncIncidents(
@@ -221,6 +222,7 @@ describe('syncIncidents against a GitHub API stand-in', () => {
       new Date(Date.now()),
     );
     expect(healed.closed).toEqual([number]);
+    expect(healed.issues).toEqual({});
     expect(gh.issues.get(number)!.state).toBe('closed');
     expect(gh.comments.at(-1)?.body).toMatch(/Outage lasted (59|60) min|Outage lasted 1 h 0 min/);
   });

@@ -16,7 +16,9 @@ interface Step {
 interface Job {
   'runs-on'?: string;
   needs?: string | string[];
-  environment?: string;
+  if?: string;
+  environment?: string | { name: string; url?: string };
+  outputs?: Record<string, string>;
   permissions?: Record<string, string> | string;
   steps?: Step[];
 }
@@ -74,6 +76,9 @@ function usesRole(job: Job): boolean {
   return stepsOf(job).some(
     (s) => (s.with !== undefined && 'role-to-assume' in s.with) || /--role-to-assume\b/.test(s.run ?? ''),
   );
+}
+function deploysPages(job: Job): boolean {
+  return stepsOf(job).some((s) => s.uses?.startsWith('actions/deploy-pages@'));
 }
 
 const PLAN_ROLE = 'arn:aws:iam::123456789012:role/coderdemo-plan';
@@ -133,10 +138,24 @@ describe.each(workflows.map((w) => [w.file, w] as const))('%s', (_file, { text, 
     }
   });
 
-  test('asks for an OIDC token exactly in the jobs that assume a role', () => {
+  test('asks for an OIDC token exactly in the jobs that assume a role or deploy Pages', () => {
+    // deploy-pages proves the deployment's source with an OIDC token (its README: pages + id-token).
     for (const [name, job] of jobsOf(doc)) {
       const idToken = (job.permissions as Record<string, string>)['id-token'];
-      expect({ job: name, idToken }).toEqual({ job: name, idToken: usesRole(job) ? 'write' : undefined });
+      expect({ job: name, idToken }).toEqual({
+        job: name,
+        idToken: usesRole(job) || deploysPages(job) ? 'write' : undefined,
+      });
+    }
+  });
+
+  test('a job that holds AWS credentials can never write to the repository', () => {
+    for (const [name, job] of jobsOf(doc)) {
+      if (!usesRole(job)) continue;
+      expect({ job: name, contents: (job.permissions as Record<string, string>).contents }).not.toEqual({
+        job: name,
+        contents: 'write',
+      });
     }
   });
 
@@ -179,8 +198,11 @@ test('third-party actions are pinned to the same commit in every workflow', () =
   }
   expect([...pins.keys()].sort()).toEqual([
     'actions/checkout',
+    'actions/deploy-pages',
+    'actions/download-artifact',
     'actions/setup-node',
     'actions/upload-artifact',
+    'actions/upload-pages-artifact',
     'fluxcd/flux2/action',
   ]);
   for (const [action, shas] of pins) expect({ action, shas: shas.size }).toEqual({ action, shas: 1 });
@@ -306,21 +328,73 @@ describe('rollout.yml', () => {
 describe('synthetics.yml', () => {
   const doc = workflow('synthetics.yml');
   const job = doc.jobs.verify as Job;
+  const history = doc.jobs.history as Job;
+  const page = doc.jobs.page as Job;
+  const deploy = doc.jobs.deploy as Job;
+  const runOf = (j: Job): string =>
+    stepsOf(j)
+      .flatMap((s) => (s.run ? [s.run] : []))
+      .join('\n');
 
   test('runs every 15 minutes and on demand', () => {
     expect(doc.on).toEqual({ schedule: [{ cron: '*/15 * * * *' }], workflow_dispatch: null });
   });
 
-  test('opens incident issues with only the permissions that needs', () => {
+  test('four jobs, each with only the permissions it needs', () => {
+    expect(Object.keys(doc.jobs)).toEqual(['verify', 'history', 'page', 'deploy']);
+    // AWS credentials and incident issues; never contents: write.
     expect(job.permissions).toEqual({ contents: 'read', issues: 'write', 'id-token': 'write' });
+    // Pushes the history branch; no AWS role, no issues, no Pages.
+    expect(history.permissions).toEqual({ contents: 'write' });
+    // Reads main and the history branch, renders, uploads the Pages artifact.
+    expect(page.permissions).toEqual({ contents: 'read' });
+    // Publishes, and nothing else (no checkout: it runs no code of ours).
+    expect(deploy.permissions).toEqual({ pages: 'write', 'id-token': 'write' });
+    expect(stepsOf(deploy).map((s) => s.uses?.split('@')[0])).toEqual(['actions/deploy-pages']);
+    expect([history, page, deploy].some(usesRole)).toBe(false);
+  });
+
+  test('opens incident issues from the verify job', () => {
     expect(String(stepUsing(job, './actions/verify-endpoints').with?.['incident-issue'])).toBe('true');
   });
 
-  test('keeps history: the JSON report is uploaded even when the check fails', () => {
+  test('the report leaves the credentialed job only as an artifact, uploaded even when the check fails', () => {
     const verify = stepUsing(job, './actions/verify-endpoints');
     const upload = stepUsing(job, 'actions/upload-artifact');
     expect(upload.with?.path).toBe(`\${{ steps.${verify.id}.outputs.report-file }}`);
     expect(upload.if).toMatch(/^always\(\)/);
+    expect(job.outputs?.['report-file']).toBe(`\${{ steps.${verify.id}.outputs.report-file }}`);
+  });
+
+  test('the history job downloads that artifact and appends it, also after a failing run', () => {
+    expect(needsOf(history)).toEqual(['verify']);
+    expect(history.if).toMatch(/^always\(\) && needs\.verify\.outputs\.report-file != ''$/);
+    const upload = stepUsing(job, 'actions/upload-artifact');
+    const download = stepUsing(history, 'actions/download-artifact');
+    expect(download.with?.name).toBe(upload.with?.name);
+    const append = stepsOf(history).find((s) => s.run?.includes('history-append'));
+    expect(append?.run).toContain(`--report ${String(download.with?.path)}/verify-report.json`);
+    expect(append?.run).toContain('--branch status-history');
+    // The token reaches git through the environment of this one step, and install scripts never run beside it.
+    expect(append?.env?.GITHUB_TOKEN).toBe('${{ github.token }}');
+    expect(append?.env?.RUN_ID).toBe('${{ github.run_id }}-${{ github.run_attempt }}');
+    expect(runOf(history)).toContain('npm ci --ignore-scripts');
+    expect(stepUsing(history, 'actions/checkout').with?.['persist-credentials']).toBe(false);
+  });
+
+  test('the page is rendered from the history branch and published through the official Pages actions', () => {
+    expect(needsOf(page)).toEqual(['history']);
+    const checkouts = stepsOf(page).filter((s) => s.uses?.startsWith('actions/checkout@'));
+    const historyCheckout = checkouts.find((s) => s.with?.ref === 'status-history');
+    expect(historyCheckout?.with?.path).toBe('history');
+    const upload = stepUsing(page, 'actions/upload-pages-artifact');
+    expect(runOf(page)).toContain(`status-page --history history --out ${String(upload.with?.path)}`);
+    expect(needsOf(deploy)).toEqual(['page']);
+    expect(deploy.environment).toEqual({
+      name: 'github-pages',
+      url: '${{ steps.deployment.outputs.page_url }}',
+    });
+    expect(stepUsing(deploy, 'actions/deploy-pages').id).toBe('deployment');
   });
 });
 
