@@ -67,7 +67,10 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'apply-e2e-'));
   workspace = join(work, 'workspace');
   const config = await loadGitops(join(REPO_ROOT, 'gitops'));
-  moto = await startMoto(config.platform.accountId);
+  // IAM enforced: the real deploy role of github-oidc.yaml, its trust for this subject's repository.
+  moto = await startMoto(config.platform.accountId, {
+    workflowRoles: { repository: 'coder/coderdemo-gitops' },
+  });
   aws = new AwsClientFactory();
   // coderdemo.io is live: the zone exists before any apply. Route 53 zone ids start with Z (the
   // loader insists); moto draws any letter first, so draw until it is a Z and drop the others.

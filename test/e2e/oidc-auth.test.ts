@@ -4,14 +4,21 @@ import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { runAction } from '../helpers/run-action.js';
 
 const ACCOUNT = '123456789012';
+const REPOSITORY = 'coder/coderdemo-gitops';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-plan`;
 const ACTIONS = ['plan-region', 'apply-region', 'verify-endpoints'] as const;
+const MAIN = `repo:${REPOSITORY}:ref:refs/heads/main`;
+const PULL_REQUEST = `repo:${REPOSITORY}:pull_request`;
 
 let moto: MotoServer;
 let oidc: OidcTokenServer;
 beforeAll(async () => {
-  moto = await startMoto(ACCOUNT);
-  oidc = await startOidcTokenServer({ subject: 'repo:coder/coderdemo-gitops:ref:refs/heads/main' });
+  // IAM enforced, the account bootstrapped: the roles and trust policies of github-oidc.yaml.
+  moto = await startMoto(ACCOUNT, { workflowRoles: { repository: REPOSITORY } });
+  oidc = await startOidcTokenServer({ subject: MAIN });
+});
+afterEach(() => {
+  oidc.subject = MAIN;
 });
 afterAll(async () => {
   await oidc.close();
@@ -97,5 +104,65 @@ describe.each(ACTIONS)('%s dist', (action) => {
     // The report file and the job summary are still written.
     expect(JSON.parse(readFileSync(run.outputs['report-file']!, 'utf8'))).toMatchObject({ status: 'failed' });
     expect(run.summary).toContain(`${action}: failed`);
+  });
+});
+
+/*
+ * rollout.yml's plan, apply and verify steps, each with the `sub` GitHub issues for its job
+ * (workflow_dispatch on main; apply and verify in the production environment or on main), and a
+ * pull request's token at the deploy role: the emulator evaluates each role's trust policy.
+ */
+describe('rollout.yml steps get their roles with the subjects GitHub issues', () => {
+  const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-${name}`;
+  const steps: [string, (typeof ACTIONS)[number], string, string][] = [
+    ['plan', 'plan-region', 'plan', MAIN],
+    ['apply', 'apply-region', 'deploy', `repo:${REPOSITORY}:environment:production`],
+    ['verify', 'verify-endpoints', 'verify', MAIN],
+  ];
+  test.each(steps)('%s step (%s) assumes %s with sub %s', async (_step, action, roleName, sub) => {
+    oidc.subject = sub;
+    const run = await runAction({
+      action,
+      inputs: {
+        'role-to-assume': role(roleName),
+        'allowed-account-ids': ACCOUNT,
+        region: 'us-east-2',
+        'dry-run': 'true',
+        checks: 'versions',
+        resolve: 'coderdemo.io:443:127.0.0.1:9\n*.coderdemo.io:443:127.0.0.1:9',
+      },
+      env: {
+        ...awsEnv(),
+        ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
+      },
+    });
+    expect(run.stdout).toContain(`assumed ${role(roleName)} through GitHub OIDC (account ${ACCOUNT})`);
+    expect(oidc.requests.at(-1)?.subject).toBe(sub);
+    // Every call the step made after that was allowed under the enforced role.
+    expect(run.stdout).not.toMatch(/AccessDenied|is not authorized to perform/);
+  });
+
+  test("a pull request's token is refused the deploy role, with the sub in the error", async () => {
+    oidc.subject = PULL_REQUEST;
+    const run = await runAction({
+      action: 'apply-region',
+      inputs: {
+        'role-to-assume': role('deploy'),
+        'allowed-account-ids': ACCOUNT,
+        region: 'us-east-2',
+        'dry-run': 'true',
+      },
+      env: {
+        ...awsEnv(),
+        ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toContain(`role ${role('deploy')} refused the GitHub OIDC token`);
+    expect(run.errors[0]).toContain(`sub claim is '${PULL_REQUEST}'`);
+    expect(run.stdout).not.toContain(`assumed ${role('deploy')}`);
   });
 });

@@ -62,7 +62,7 @@ beforeAll(async () => {
     throw new Error('actions/plan-region/dist/index.js is missing: run node scripts/package.mjs plan-region');
   tmp = mkdtempSync(path.join(tmpdir(), 'plan-region-e2e-'));
   [moto, oidc, github] = await Promise.all([
-    startMoto(ACCOUNT),
+    startMoto(ACCOUNT, { workflowRoles: { repository: REPOSITORY } }),
     startOidcTokenServer({ subject: `repo:${REPOSITORY}:pull_request`, repository: REPOSITORY }),
     startGitHubApiStandIn(),
   ]);

@@ -18,7 +18,8 @@ beforeAll(async () => {
   const file = join(work, 'gitops', 'stacks', 'github-oidc.yaml');
   const text = await readFile(file, 'utf8');
   // The deploy role's Allow (its first mention; the second is the Deny on the github-oidc stack).
-  const allow = '                  - cloudformation:SetStackPolicy\n                  - cloudformation:DeleteStack\n';
+  const allow =
+    '                  - cloudformation:SetStackPolicy\n                  - cloudformation:DeleteStack\n';
   expect(text.split(allow)).toHaveLength(2);
   await writeFile(file, text.replace(allow, '                  - cloudformation:DeleteStack\n'));
 });

@@ -140,7 +140,7 @@ needsKnot('verify-endpoints dist on a schedule', () => {
     knot = await startKnot(zone('us-east-2'));
     gh = await startGitHubApiStandIn();
     oidc = await startOidcTokenServer({ subject: 'repo:coder/coderdemo-gitops:ref:refs/heads/main' });
-    moto = await startMoto(ACCOUNT);
+    moto = await startMoto(ACCOUNT, { workflowRoles: { repository: 'coder/coderdemo-gitops' } });
 
     const aws = new AwsClientFactory();
     await aws.rds('us-east-2').send(

@@ -17,6 +17,9 @@ import { runAction, type ActionRun } from '../helpers/run-action.js';
 const ACCOUNT = '123456789012';
 const PLAN_ROLE = `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-plan`;
 const DEPLOY_ROLE = `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-deploy`;
+// The subjects GitHub issues: plan.yml on a pull request, apply on a push to main.
+const PULL_REQUEST = 'repo:coder/coderdemo-gitops:pull_request';
+const MAIN = 'repo:coder/coderdemo-gitops:ref:refs/heads/main';
 const COMMENTS = /^POST \/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/;
 
 let moto: MotoServer;
@@ -25,9 +28,10 @@ let oidc: OidcTokenServer;
 let github: GitHubApiStandIn;
 let ws: GitopsWorkspace;
 beforeAll(async () => {
-  moto = await startMoto(ACCOUNT);
+  // IAM enforced with github-oidc.yaml's roles (a reset bootstraps them again).
+  moto = await startMoto(ACCOUNT, { workflowRoles: { repository: 'coder/coderdemo-gitops' } });
   proxy = await startFaultProxy({ upstream: moto.endpoint });
-  oidc = await startOidcTokenServer({ subject: 'repo:coder/coderdemo-gitops:pull_request' });
+  oidc = await startOidcTokenServer({ subject: PULL_REQUEST });
   ws = makeGitopsWorkspace((dir) =>
     appendFileSync(join(dir, 'regions', 'us-west-2.yaml'), '\n# a reviewed change\n'),
   );
@@ -51,6 +55,7 @@ function env(githubUrl: string) {
 }
 
 function plan(): Promise<ActionRun> {
+  oidc.subject = PULL_REQUEST;
   return runAction({
     action: 'plan-region',
     cwd: ws.dir,
@@ -244,8 +249,9 @@ describe('apply-region when the emulator dies mid-apply', () => {
     await github.close();
   });
 
-  const apply = () =>
-    runAction({
+  const apply = () => {
+    oidc.subject = MAIN;
+    return runAction({
       action: 'apply-region',
       cwd: ws.dir,
       eventName: 'push',
@@ -262,6 +268,7 @@ describe('apply-region when the emulator dies mid-apply', () => {
       env: env(github.url),
       timeoutMs: 240_000,
     });
+  };
 
   const liveStacks = async () =>
     (

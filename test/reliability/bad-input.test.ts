@@ -22,7 +22,8 @@ let moto: MotoServer;
 let oidc: OidcTokenServer;
 let github: GitHubApiStandIn;
 beforeAll(async () => {
-  moto = await startMoto(ACCOUNT);
+  // IAM enforced with github-oidc.yaml's roles (a reset bootstraps them again).
+  moto = await startMoto(ACCOUNT, { workflowRoles: {} });
   oidc = await startOidcTokenServer({ subject: 'repo:coderdemo/coderdemo-gitops:pull_request' });
   github = await startGitHubApiStandIn();
 }, 60_000);
@@ -60,6 +61,8 @@ function run(
   inputs: Record<string, string>,
   event?: Record<string, unknown>,
 ): Promise<ActionRun> {
+  // The subject GitHub issues the job: a pull request's for plan, main's for apply.
+  oidc.subject = `repo:coderdemo/coderdemo-gitops:${action === 'plan-region' ? 'pull_request' : 'ref:refs/heads/main'}`;
   return runAction({
     action,
     cwd: ws.dir,
@@ -90,7 +93,9 @@ async function stacksInEmulator(): Promise<string[]> {
   const out: string[] = [];
   for (const region of REGIONS) {
     const res = await aws.cloudFormation(region).send(new ListStacksCommand({}));
-    for (const s of res.StackSummaries ?? []) out.push(`${region}/${s.StackName}:${s.StackStatus}`);
+    // The account stack is the bootstrap's (startMoto applies github-oidc as the administrator).
+    for (const s of res.StackSummaries ?? [])
+      if (!s.StackName?.endsWith('-github-oidc')) out.push(`${region}/${s.StackName}:${s.StackStatus}`);
   }
   return out;
 }
