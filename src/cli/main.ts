@@ -10,6 +10,7 @@ usage: coder-gitops <command> [options]   (--help after a command for its option
   apply      apply regions in waves, hand clusters to Flux, verify, put regions into latency routing
   verify     synthetic checks: HTTPS/TLS, latency routing, health checks, Aurora cold start, versions
   sandbox    the whole pipeline on this machine: moto, local HTTPS endpoints, Knot DNS (npm start)
+  doctor     the GitHub settings the trust rests on: OIDC subject template, environment, branch protection
 
 The same engines as the GitHub Actions; AWS credentials from the SDK's default chain, or
 --role-to-assume through GitHub OIDC. AWS_ENDPOINT_URL points every AWS call elsewhere (moto).`;
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./apply-command.js')).applyCommand,
   verify: async () => (await import('./verify-command.js')).verifyCommand,
   sandbox: async () => (await import('./sandbox-command.js')).sandboxCommand,
+  doctor: async () => (await import('./doctor-command.js')).doctorCommand,
 };
 
 /** Run the CLI; returns the exit code. User mistakes print one clear message, never a stack trace. */

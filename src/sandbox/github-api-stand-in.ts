@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { defaultSettings, routeSettings, type StandInSettings } from './github-settings-routes.js';
 
 export interface StandInComment {
   id: number;
@@ -48,6 +49,10 @@ export interface GitHubApiStandIn {
   >;
   /** Every request served: method, path and body text (to check nothing secret was sent). */
   requests: { method: string; path: string; body: string; authorization?: string }[];
+  /** Every answer given, with its request (checked against GitHub's OpenAPI description in the tests). */
+  exchanges: { method: string; path: string; requestBody: string; status: number; responseBody: string }[];
+  /** Repository settings (`coder-gitops doctor`): OIDC subject template, environments, branch protection. */
+  settings: StandInSettings;
   /** Answer writes with 403 "Resource not accessible by integration" (a fork's read-only token). */
   readOnly: boolean;
   faults: StandInFault[];
@@ -73,6 +78,8 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
     issues: [],
     associatedPulls: {},
     requests: [],
+    exchanges: [],
+    settings: defaultSettings(),
     readOnly: false,
     faults: [],
   };
@@ -84,8 +91,10 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
     const path = url.pathname;
     state.requests.push({ method, path, body, authorization: req.headers.authorization });
     const send = (status: number, data: unknown, headers: Record<string, string> = {}) => {
+      const text = data === undefined ? '' : JSON.stringify(data);
+      state.exchanges.push({ method, path, requestBody: body, status, responseBody: text });
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(data === undefined ? '' : JSON.stringify(data));
+      res.end(text);
     };
     const key = `${method} ${path}`;
     const fault = state.faults.find((f) => !f.match || f.match.test(key));
@@ -189,6 +198,7 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
     if ((m = /^\/repos\/[^/]+\/[^/]+\/commits\/([^/]+)\/pulls$/.exec(path)) && method === 'GET') {
       return send(200, state.associatedPulls[m[1]!] ?? []);
     }
+    if (routeSettings(state.settings, method, path, payload, send)) return;
     send(404, { message: `stand-in has no route for ${key}` });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process';
 import { REPO_ROOT } from './run-action.js';
 
 /** Run the `coder-gitops` command (bin/coder-gitops.js) from the repository root, with no AWS settings of the caller's. */
-export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [`${REPO_ROOT}/bin/coder-gitops.js`, ...args], {
       cwd: REPO_ROOT,
@@ -12,6 +15,9 @@ export function runCli(args: string[]): Promise<{ code: number | null; stdout: s
         AWS_ACCESS_KEY_ID: undefined,
         AWS_SECRET_ACCESS_KEY: undefined,
         AWS_PROFILE: undefined,
+        GITHUB_TOKEN: undefined,
+        GH_TOKEN: undefined,
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
