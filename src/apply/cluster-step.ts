@@ -11,9 +11,10 @@ export interface ClusterStepSettings {
 }
 
 /**
- * The cluster step apply-region runs after a region's stacks: `eks` reaches the cluster with an EKS
- * token from the deploy role (endpoint and CA from the eks stack's outputs), `kubeconfig` uses the
- * given file; `skip` returns undefined (reported as not run).
+ * The cluster step apply-region runs after a region's stacks: `eks` reaches the cluster `<project>-<region>`
+ * with an EKS token from the deploy role, its endpoint and CA from eks:DescribeCluster (never from stack
+ * outputs: a reviewed change to an output must not send the token and Flux's Git credential elsewhere);
+ * `kubeconfig` uses the given file; `skip` returns undefined (reported as not run).
  */
 export function clusterStepFor(
   mode: 'eks' | 'kubeconfig' | 'skip',
@@ -24,7 +25,6 @@ export function clusterStepFor(
     if (input.mode === 'kubeconfig' && !settings.kubeconfig) {
       return skippedClusterReport('cluster: kubeconfig needs KUBECONFIG set to a kubeconfig file');
     }
-    const eks = input.stackOutputs.eks ?? {};
     return ensureCluster({
       region: input.region,
       gitopsDir: input.gitopsDir,
@@ -34,9 +34,7 @@ export function clusterStepFor(
           ? { mode: 'kubeconfig', kubeconfigPath: settings.kubeconfig!, aws: input.aws }
           : {
               mode: 'eks',
-              clusterName: eks.ClusterName ?? input.clusterName,
-              endpoint: eks.ClusterEndpoint,
-              caData: eks.ClusterCertificateAuthority,
+              clusterName: input.clusterName,
               aws: input.aws,
             },
       clusterVars: input.clusterVars,

@@ -69,7 +69,8 @@ async function yamlFiles(dir: string): Promise<string[]> {
   )) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await yamlFiles(path)));
-    else if (/\.ya?ml$/.test(entry.name)) out.push(path);
+    // A symbolic link is neither: it is skipped, never followed (validate reports it).
+    else if (entry.isFile() && /\.ya?ml$/.test(entry.name)) out.push(path);
   }
   return out;
 }

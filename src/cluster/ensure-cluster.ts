@@ -54,6 +54,11 @@ export interface ClusterReport {
   fluxVersion?: string;
   /** Set when the running Flux is not the version platform.yaml pins. */
   drift?: string;
+  /**
+   * Settings a Flux found running lacks (kustomize-controller's --no-remote-bases=true and
+   * StrictPostBuildSubstitutions=true); apply-region does not change a running Flux, it reports this.
+   */
+  missingFluxSettings?: string[];
   applied: AppliedObject[];
   notReady: NotReadyObject[];
   reason?: string;
@@ -127,7 +132,14 @@ export async function ensureCluster(opts: EnsureClusterOptions): Promise<Cluster
         report.fluxVersion = presence.version;
         report.drift = fluxDrift(presence, pin);
         if (report.drift) log.warn(report.drift);
-        else log.info(`Flux ${presence.version ?? ''} is installed (pinned ${pin})`);
+        if (presence.missingSettings.length > 0) {
+          report.missingFluxSettings = presence.missingSettings;
+          for (const m of presence.missingSettings) {
+            log.warn(
+              `${m}. apply-region does not change a running Flux: reinstall it with these settings (see README, Threat model)`,
+            );
+          }
+        } else log.info(`Flux ${presence.version ?? ''} is installed (pinned ${pin})`);
       }
     });
 

@@ -2,30 +2,40 @@ import { execFile } from 'node:child_process';
 import { loadAll } from 'js-yaml';
 import { errorMessage } from '../util/errors.js';
 import { isKubeObject, FLUX_NAMESPACE } from './cluster-manifests.js';
+import { hardenFluxInstall, missingControllerSettings } from './flux-hardening.js';
 import type { KubeClient, KubeObject } from './kube-client.js';
 
 export interface FluxPresence {
   installed: boolean;
   /** `app.kubernetes.io/version` of the kustomize-controller Deployment (e.g. `v2.7.2`). */
   version?: string;
+  /** What the running kustomize-controller lacks of the settings flux-hardening requires (empty: none). */
+  missingSettings: string[];
 }
 
 /** Flux is there when namespace flux-system and its kustomize-controller Deployment exist. */
 export async function detectFlux(client: KubeClient): Promise<FluxPresence> {
   const ns = await client.get({ apiVersion: 'v1', kind: 'Namespace', name: FLUX_NAMESPACE });
-  if (!ns) return { installed: false };
+  if (!ns) return { installed: false, missingSettings: [] };
   const deploy = await client.get({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     name: 'kustomize-controller',
     namespace: FLUX_NAMESPACE,
   });
-  if (!deploy) return { installed: false };
-  return { installed: true, version: deploy.metadata.labels?.['app.kubernetes.io/version'] };
+  if (!deploy) return { installed: false, missingSettings: [] };
+  return {
+    installed: true,
+    version: deploy.metadata.labels?.['app.kubernetes.io/version'],
+    missingSettings: missingControllerSettings(deploy),
+  };
 }
 
 /** The drift message when the installed Flux is not the pinned one, else undefined. */
-export function fluxDrift(presence: FluxPresence, pinned: string): string | undefined {
+export function fluxDrift(
+  presence: Pick<FluxPresence, 'installed' | 'version'>,
+  pinned: string,
+): string | undefined {
   if (!presence.installed) return undefined;
   if (!presence.version) {
     return `Flux is installed but its version is unknown (kustomize-controller has no app.kubernetes.io/version label); platform.yaml pins ${pinned}`;
@@ -38,7 +48,10 @@ function normalize(v: string): string {
   return v.startsWith('v') ? v : `v${v}`;
 }
 
-/** `flux install --export --version <v>`: Flux's own manifests for that version, parsed. */
+/**
+ * `flux install --export --version <v>`: Flux's own manifests for that version, parsed, with
+ * kustomize-controller's arguments hardened (flux-hardening).
+ */
 export async function renderFluxInstall(fluxCli: string, version: string): Promise<KubeObject[]> {
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
@@ -66,7 +79,7 @@ export async function renderFluxInstall(fluxCli: string, version: string): Promi
   if (!objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'kustomize-controller')) {
     throw new Error(`'${fluxCli} install --export' printed no kustomize-controller Deployment`);
   }
-  return installOrder(objects);
+  return installOrder(hardenFluxInstall(objects));
 }
 
 const FIRST = [

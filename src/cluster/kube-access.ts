@@ -12,11 +12,8 @@ import { KubeClient } from './kube-client.js';
 export type ClusterAccess =
   | {
       mode: 'eks';
+      /** The endpoint and CA are always asked of eks:DescribeCluster for this name. */
       clusterName: string;
-      /** From the stack outputs; when absent, DescribeCluster. */
-      endpoint?: string;
-      /** Base64 PEM of the cluster CA, from the stack outputs; when absent, DescribeCluster. */
-      caData?: string;
       aws: AwsClientFactory;
     }
   | {
@@ -45,20 +42,21 @@ export async function connectCluster(
   now: () => number = Date.now,
 ): Promise<ConnectedCluster> {
   if (access.mode === 'kubeconfig') return connectKubeconfig(access);
-  let { endpoint, caData } = access;
+  // Where the token goes and which CA we trust come from EKS itself, asked with the deploy role's credentials:
+  // nothing a pull request can write (stack outputs, gitops/ files) chooses them.
+  let endpoint: string | undefined;
+  let caData: string | undefined;
+  try {
+    const out = await access.aws.eks(region).send(new DescribeClusterCommand({ name: access.clusterName }));
+    endpoint = out.cluster?.endpoint;
+    caData = out.cluster?.certificateAuthority?.data;
+  } catch (err) {
+    throw wrapAwsError(`could not describe EKS cluster ${access.clusterName} in ${region}`, err);
+  }
   if (!endpoint || !caData) {
-    try {
-      const out = await access.aws.eks(region).send(new DescribeClusterCommand({ name: access.clusterName }));
-      endpoint = endpoint ?? out.cluster?.endpoint;
-      caData = caData ?? out.cluster?.certificateAuthority?.data;
-    } catch (err) {
-      throw wrapAwsError(`could not describe EKS cluster ${access.clusterName} in ${region}`, err);
-    }
-    if (!endpoint || !caData) {
-      throw new Error(
-        `EKS cluster ${access.clusterName} in ${region} has no endpoint or certificate authority yet (is it still creating?)`,
-      );
-    }
+    throw new Error(
+      `EKS cluster ${access.clusterName} in ${region} has no endpoint or certificate authority yet (is it still creating?)`,
+    );
   }
   const sts = access.aws.sts(region);
   const credentials = async (): Promise<AwsCredentialIdentity> => {

@@ -3,6 +3,7 @@ import type { Octokit } from '@octokit/rest';
 import { escapeText } from '../report/markdown-escape.js';
 import type { CheckResult, CheckStatus } from '../verify/check-result.js';
 import type { VerifyReport } from '../verify/verify-engine.js';
+import { GITHUB_ACTIONS_LOGIN, isWrittenBy } from './trusted-author.js';
 
 export const INCIDENT_LABEL = 'coder-gitops-incident';
 
@@ -165,13 +166,17 @@ export interface IncidentSyncResult {
   closed: number[];
 }
 
-/** Read open incident issues, apply the state machine's actions; returns the issue numbers touched. */
+/**
+ * Read open incident issues (label, marker and author: an issue anyone else opened with the marker is not
+ * ours, and is neither updated nor closed), apply the state machine's actions; returns the issue numbers touched.
+ */
 export async function syncIncidents(
   octokit: Octokit,
   repo: { owner: string; repo: string },
   report: VerifyReport,
   now: Date,
   policy: IncidentPolicy = DEFAULT_INCIDENT_POLICY,
+  author: string = GITHUB_ACTIONS_LOGIN,
 ): Promise<IncidentSyncResult> {
   const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
     ...repo,
@@ -182,6 +187,7 @@ export async function syncIncidents(
   const open: OpenIncidentIssue[] = [];
   for (const i of issues) {
     if ((i as { pull_request?: unknown }).pull_request) continue;
+    if (!isWrittenBy(i, author)) continue;
     const key = parseIncidentMarker(i.body);
     if (!key) continue;
     open.push({ number: i.number, key, createdAt: i.created_at, digest: DIGEST_RE.exec(i.body ?? '')?.[1] });

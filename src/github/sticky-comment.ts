@@ -2,6 +2,7 @@ import type { Octokit } from '@octokit/rest';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { realSleep, withRetry } from '../util/retry.js';
+import { GITHUB_ACTIONS_LOGIN, isWrittenBy } from './trusted-author.js';
 
 export interface StickyCommentOptions {
   owner: string;
@@ -11,6 +12,8 @@ export interface StickyCommentOptions {
   marker: string;
   /** The comment body; the marker is prepended when missing. */
   body: string;
+  /** Login of the token's identity: only its comments with the marker are ours (default github-actions[bot]). */
+  author?: string;
   logger: Logger;
   /** Attempts per API call for 5xx and rate limits (default 4). */
   attempts?: number;
@@ -32,7 +35,8 @@ interface HttpError {
 }
 
 /**
- * Creates or edits in place the one pull-request comment carrying `marker`. A read-only token (a
+ * Creates or edits in place the one pull-request comment carrying `marker` written by `author`; a
+ * comment with the marker by anyone else is left alone. A read-only token (a
  * fork's pull request) gives `refused` instead of an error, so the caller can fall back to the
  * job summary without failing the step.
  */
@@ -55,9 +59,9 @@ export async function upsertStickyComment(
         per_page: 100,
       }),
     );
-    const mine = comments.filter((c) => (c.body ?? '').includes(marker));
-    // A person quoting our comment copies its text, not the hidden marker; prefer a bot's comment anyway.
-    const existing = mine.find((c) => c.user?.type === 'Bot') ?? mine[0];
+    // Marker and author: anyone can paste the marker into a comment, only the token's identity can be its author.
+    const author = opts.author ?? GITHUB_ACTIONS_LOGIN;
+    const existing = comments.find((c) => (c.body ?? '').includes(marker) && isWrittenBy(c, author));
     if (existing) {
       if (existing.body === body) {
         logger.info(`plan comment unchanged: ${existing.html_url}`);

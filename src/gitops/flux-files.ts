@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError, errorMessage } from '../util/errors.js';
 import { displayPath } from './load-gitops.js';
+import { entryKind, readRegularFileSync } from './regular-files.js';
 import { parseYamlDocuments, type YamlDocument } from './yaml-file.js';
 
 /** The file names kustomize recognises; a folder with one is built from it instead of from every YAML file. */
@@ -55,7 +56,7 @@ export class FluxFileCache {
       const file = displayPath(this.gitopsDir, abs);
       let text = '';
       try {
-        text = readFileSync(abs, 'utf8');
+        text = readRegularFileSync(abs, file);
         cached = { abs, file, text, docs: parseYamlDocuments(text, file) };
       } catch (err) {
         const error = err instanceof ConfigurationError ? err : new ConfigurationError(errorMessage(err), { file });
@@ -77,7 +78,7 @@ function isYaml(name: string): boolean {
 }
 
 function kustomizationFile(dir: string): string | undefined {
-  return KUSTOMIZATION_FILES.map((f) => path.join(dir, f)).find((f) => existsSync(f));
+  return KUSTOMIZATION_FILES.map((f) => path.join(dir, f)).find((f) => entryKind(f) === 'file');
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
@@ -119,7 +120,10 @@ function walkKustomization(dir: string, kfile: string, w: Walk): void {
   for (const { ref, path: fieldPath } of refs) {
     if (/^[a-z]+:\/\//.test(ref) || ref.startsWith('github.com/')) continue;
     const abs = path.resolve(dir, ref);
-    if (!existsSync(abs)) {
+    // Outside gitops/ is refused by validate-kustomizations before this runs; never read it here either.
+    if (path.relative(path.resolve(w.cache.gitopsDir), abs).startsWith('..')) continue;
+    const kind = entryKind(abs);
+    if (kind === undefined) {
       w.errors.push(
         new ConfigurationError(`"${ref}" does not exist (kustomize would fail to build this folder)`, {
           file: k.file,
@@ -127,7 +131,7 @@ function walkKustomization(dir: string, kfile: string, w: Walk): void {
           path: fieldPath,
         }),
       );
-    } else if (statSync(abs).isDirectory()) {
+    } else if (kind === 'dir') {
       const sub = kustomizationFile(abs);
       if (sub) walkDir(abs, w);
       else {
@@ -139,7 +143,7 @@ function walkKustomization(dir: string, kfile: string, w: Walk): void {
           }),
         );
       }
-    } else {
+    } else if (kind === 'file') {
       w.files.add(abs);
     }
   }
@@ -184,7 +188,7 @@ export function readFluxTree(gitopsDir: string, region: string, cache = new Flux
   const repoRoot = path.dirname(root);
   const clusterDir = path.join(root, 'clusters', region);
   const tree: FluxTree = { region, clusterDir, kustomizations: [], errors: [] };
-  if (!existsSync(clusterDir) || !statSync(clusterDir).isDirectory()) {
+  if (entryKind(clusterDir) !== 'dir') {
     tree.errors.push(
       new ConfigurationError(`missing folder: Flux syncs gitops/clusters/${region}/ for region ${region}`, {
         file: displayPath(root, clusterDir),
@@ -229,7 +233,7 @@ export function readFluxTree(gitopsDir: string, region: string, cache = new Flux
         tree.errors.push(new ConfigurationError(`spec.path "${k.specPath}" leaves the repository`, where));
         continue;
       }
-      if (!existsSync(target) || !statSync(target).isDirectory()) {
+      if (entryKind(target) !== 'dir') {
         tree.errors.push(
           new ConfigurationError(
             `spec.path "${k.specPath}" is not a folder of this repository (paths are relative to the repository root, e.g. ./gitops/infrastructure/controllers)`,

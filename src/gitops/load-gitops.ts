@@ -1,8 +1,9 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError, ConfigurationErrors, errorMessage } from '../util/errors.js';
 import { parseCidr } from './cidr.js';
 import { parseTemplate } from './cfn-yaml.js';
+import { readRegularFile } from './regular-files.js';
 import { FieldReader, describeValue } from './field-reader.js';
 import {
   FIELD_NAMES,
@@ -45,6 +46,7 @@ const PLATFORM_KEYS = [
   'thresholds',
   'coldStart',
   'loadBalancer',
+  'allowedSources',
 ] as const;
 const REGION_KEYS = ['region', 'role', 'enabled', 'wave', 'vpcCidr', 'stacks', 'clusterVars'] as const;
 const STACK_KEYS = ['name', 'template', 'deployRegion', 'dependsOn', 'parameters'] as const;
@@ -135,7 +137,7 @@ function readStacks(r: FieldReader, value: unknown, p: string): StackSpec[] {
 }
 
 function readPlatform(r: FieldReader, value: unknown): PlatformConfig | undefined {
-  const required = PLATFORM_KEYS.filter((k) => k !== 'thresholds');
+  const required = PLATFORM_KEYS.filter((k) => k !== 'thresholds' && k !== 'allowedSources');
   const o = r.object(value, '', PLATFORM_KEYS, required);
   if (!o) return undefined;
   const errorsBefore = r.errors.length;
@@ -195,9 +197,11 @@ function readPlatform(r: FieldReader, value: unknown): PlatformConfig | undefine
   const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
   const serviceNamespace = lb && r.string(lb.serviceNamespace, 'loadBalancer.serviceNamespace', K8S_NAME, 'a Kubernetes namespace name');
   const serviceName = lb && r.string(lb.serviceName, 'loadBalancer.serviceName', K8S_NAME, 'a Kubernetes Service name');
+  const allowedSources = o.allowedSources === undefined ? undefined : readAllowedSources(r, o.allowedSources);
   if (r.errors.length > errorsBefore) return undefined;
   return {
     file: r.file,
+    ...(allowedSources ? { allowedSources } : {}),
     project: project!,
     domain: domain!,
     accountId: accountId!,
@@ -211,6 +215,31 @@ function readPlatform(r: FieldReader, value: unknown): PlatformConfig | undefine
     coldStart: { path: coldPath! },
     loadBalancer: { serviceNamespace: serviceNamespace!, serviceName: serviceName! },
   };
+}
+
+/** `allowedSources`: https:// or oci:// URL prefixes, no credentials, query or fragment. */
+function readAllowedSources(r: FieldReader, value: unknown): string[] {
+  const out: string[] = [];
+  (r.list(value, 'allowedSources', 'URL prefixes') ?? []).forEach((item, i) => {
+    const at = childPath('allowedSources', i);
+    const entry = r.string(item, at);
+    if (entry === undefined) return;
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['https:', 'oci:'].includes(url.protocol) || !url.host || url.username || url.password || url.search || url.hash) {
+      r.error(
+        at,
+        `expected an https:// or oci:// URL prefix without credentials, query or fragment (e.g. https://charts.jetstack.io or oci://public.ecr.aws/karpenter), got "${entry}"`,
+      );
+      return;
+    }
+    out.push(entry);
+  });
+  return out;
 }
 
 function readRegion(r: FieldReader, value: unknown, name: string): RegionConfig | undefined {
@@ -257,8 +286,12 @@ async function listYaml(dir: string, rel: string, errors: ConfigurationError[], 
 
 async function readText(file: string, shown: string, errors: ConfigurationError[]): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readRegularFile(file, shown);
   } catch (err) {
+    if (err instanceof ConfigurationError) {
+      errors.push(err);
+      return undefined;
+    }
     const code = (err as { code?: string }).code;
     errors.push(new ConfigurationError(code === 'ENOENT' ? 'file is missing' : `cannot read file (${code ?? 'error'})`, { file: shown }));
     return undefined;

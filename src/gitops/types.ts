@@ -72,6 +72,11 @@ export interface PlatformConfig {
   coldStart: { path: string }; // a Coder endpoint that touches the database, e.g. /api/v2/users/first
   /** How apply-region finds the NLB the load balancer controller made for Coder. */
   loadBalancer: { serviceNamespace: string; serviceName: string };
+  /**
+   * URL prefixes Flux and the plan may fetch from (Helm/OCI/Git repositories). The plan trusts only main's
+   * list (src/fetch/allowed-fetch.ts); undefined when platform.yaml has no `allowedSources`.
+   */
+  allowedSources?: string[];
 }
 
 export interface StackSpec {

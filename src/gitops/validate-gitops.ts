@@ -1,6 +1,8 @@
 import { ConfigurationError, ConfigurationErrors } from '../util/errors.js';
 import { cidrsOverlap, parseCidr } from './cidr.js';
 import { ConfigLines } from './config-lines.js';
+import { validateFluxSources } from './flux-sources.js';
+import { checkGitopsSafety } from './gitops-tree-safety.js';
 import { loadGitops } from './load-gitops.js';
 import type { GitopsConfig } from './types.js';
 import { validateFlux } from './validate-flux.js';
@@ -78,11 +80,19 @@ function validateRegions(config: GitopsConfig, lines: ConfigLines): Configuratio
 /** Cross-checks a loaded configuration (regions, stacks and templates, Flux manifests); returns every problem found. */
 export function validateGitops(config: GitopsConfig): ConfigurationError[] {
   const lines = new ConfigLines(config);
-  return [...validateRegions(config, lines), ...validateStacks(config, lines), ...validateFlux(config)];
+  return [
+    ...validateRegions(config, lines),
+    ...validateStacks(config, lines),
+    ...validateFlux(config),
+    ...validateFluxSources(config),
+  ];
 }
 
 /** Loads and validates `gitops/`; throws ConfigurationErrors listing every problem. */
 export async function loadValidatedGitops(dir: string): Promise<GitopsConfig> {
+  // Before anything reads the tree: links, remote kustomize paths and transforms stop here (nothing fetched).
+  const unsafe = checkGitopsSafety(dir);
+  if (unsafe.length > 0) throw new ConfigurationErrors(unsafe);
   const config = await loadGitops(dir);
   const errors = validateGitops(config);
   if (errors.length > 0) throw new ConfigurationErrors(errors);

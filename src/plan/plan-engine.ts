@@ -16,6 +16,7 @@ import { diffFlux, diffRendered } from './flux-diff.js';
 import { planStack, type PlanError } from './plan-stack.js';
 import type { PlanReport, RegionPlan, RiskFinding, StackPlan } from './plan-types.js';
 import { assessDns, assessFlux, overallRisk } from './risk-rules.js';
+import { reviewSources } from './source-review.js';
 import { StackStateCache } from './stack-state-cache.js';
 import { RISK_LEVELS } from '../aws/cloudformation/change-set-identity.js';
 
@@ -317,10 +318,15 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
   report.regions = regions as RegionPlan[];
 
   const accountFindings = report.account.flatMap((s) => s.findings);
-  report.findings = [...accountFindings, ...report.regions.flatMap((r) => r.findings)].sort(
-    (a, b) => rank(b) - rank(a),
-  );
-  report.hasChanges = report.account.some(stackChanged) || report.regions.some(regionChanged);
+  // Where things are fetched from is judged against main's allow-list (source-review), once per plan.
+  const sourceFindings = reviewSources(config, baseConfig);
+  report.findings = [
+    ...sourceFindings,
+    ...accountFindings,
+    ...report.regions.flatMap((r) => r.findings),
+  ].sort((a, b) => rank(b) - rank(a));
+  report.hasChanges =
+    report.account.some(stackChanged) || report.regions.some(regionChanged) || sourceFindings.length > 0;
   report.risk = overallRisk(report.findings, report.hasChanges);
   log.info(
     `plan ${report.mode}: ${report.hasChanges ? 'changes' : 'no changes'}, risk ${report.risk}` +

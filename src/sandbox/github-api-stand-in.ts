@@ -2,10 +2,20 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { defaultSettings, routeSettings, type StandInSettings } from './github-settings-routes.js';
 
+/** Who wrote something, as the REST API shows it (`user`). */
+export interface StandInUser {
+  login: string;
+  type: 'Bot' | 'User';
+}
+
+/** The identity of a workflow's GITHUB_TOKEN, and of any token the stand-in was not told about. */
+export const STAND_IN_WORKFLOW_USER: StandInUser = { login: 'github-actions[bot]', type: 'Bot' };
+
 export interface StandInComment {
   id: number;
   issue: number;
   body: string;
+  user: StandInUser;
   created_at: string;
   updated_at: string;
 }
@@ -14,6 +24,7 @@ export interface StandInIssue {
   number: number;
   title: string;
   body: string;
+  user: StandInUser;
   state: 'open' | 'closed';
   labels: string[];
   created_at: string;
@@ -55,6 +66,8 @@ export interface GitHubApiStandIn {
   settings: StandInSettings;
   /** Answer writes with 403 "Resource not accessible by integration" (a fork's read-only token). */
   readOnly: boolean;
+  /** Token → who it writes as (comments and issues record it as `user`); other tokens are the workflow's. */
+  users: Record<string, StandInUser>;
   faults: StandInFault[];
   close(): Promise<void>;
 }
@@ -70,6 +83,11 @@ function readBody(req: IncomingMessage): Promise<string> {
 /**
  * A local stand-in for the part of the GitHub REST API the actions use: issue comments (sticky plan
  * comment), issues (incidents), and the commits API's associated pull requests. Faults can be queued.
+ * Every comment and issue records its author from the request's token (`users`; the workflow's
+ * github-actions[bot] otherwise), so tests can plant markers written by someone else.
+ *
+ * Not modelled: permissions per user (anyone may edit anything here; GitHub lets only the author, and
+ * people with write access, edit a comment), GET /user, reactions, locking, and the search API.
  */
 export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
   let nextId = 1000;
@@ -81,8 +99,18 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
     exchanges: [],
     settings: defaultSettings(),
     readOnly: false,
+    users: {},
     faults: [],
   };
+  const userOf = (authorization: string | undefined): StandInUser => {
+    const token = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    return { ...((token && state.users[token]) || STAND_IN_WORKFLOW_USER) };
+  };
+  // GitHub's numeric ids are per account; the stand-in derives one from the login.
+  const shownUser = (u: StandInUser) => ({
+    ...u,
+    id: [...u.login].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7),
+  });
   const now = () => new Date().toISOString();
   const server: Server = createServer(async (req, res) => {
     const body = await readBody(req);
@@ -130,17 +158,25 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
     let m: RegExpExecArray | null;
     if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(path))) {
       const issue = Number(m[1]);
-      if (method === 'GET') return paginate(state.comments.filter((c) => c.issue === issue));
+      if (method === 'GET')
+        return paginate(
+          state.comments.filter((c) => c.issue === issue).map((c) => ({ ...c, user: shownUser(c.user) })),
+        );
       if (method === 'POST') {
         const c: StandInComment = {
           id: nextId++,
           issue,
           body: String(payload.body ?? ''),
+          user: userOf(req.headers.authorization),
           created_at: now(),
           updated_at: now(),
         };
         state.comments.push(c);
-        return send(201, { ...c, html_url: `https://github.example/comment/${c.id}` });
+        return send(201, {
+          ...c,
+          user: shownUser(c.user),
+          html_url: `https://github.example/comment/${c.id}`,
+        });
       }
     }
     if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path)) && method === 'PATCH') {
@@ -148,7 +184,7 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
       if (!c) return send(404, { message: 'Not Found' });
       c.body = String(payload.body ?? c.body);
       c.updated_at = now();
-      return send(200, { ...c, html_url: `https://github.example/comment/${c.id}` });
+      return send(200, { ...c, user: shownUser(c.user), html_url: `https://github.example/comment/${c.id}` });
     }
     if ((m = /^\/repos\/[^/]+\/[^/]+\/issues$/.exec(path))) {
       if (method === 'GET') {
@@ -158,7 +194,7 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
           state.issues
             .filter((i) => st === 'all' || i.state === st)
             .filter((i) => labels.every((l) => i.labels.includes(l)))
-            .map((i) => ({ ...i, labels: i.labels.map((name) => ({ name })) })),
+            .map((i) => ({ ...i, user: shownUser(i.user), labels: i.labels.map((name) => ({ name })) })),
         );
       }
       if (method === 'POST') {
@@ -166,6 +202,7 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
           number: state.issues.length + 1,
           title: String(payload.title ?? ''),
           body: String(payload.body ?? ''),
+          user: userOf(req.headers.authorization),
           state: 'open',
           labels: (payload.labels as string[] | undefined) ?? [],
           created_at: now(),
@@ -174,6 +211,7 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
         state.issues.push(issue);
         return send(201, {
           ...issue,
+          user: shownUser(issue.user),
           labels: issue.labels.map((name) => ({ name })),
           html_url: `https://github.example/issues/${issue.number}`,
         });
@@ -193,7 +231,11 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
           issue.closed_at = null;
         }
       }
-      return send(200, { ...issue, labels: issue.labels.map((name) => ({ name })) });
+      return send(200, {
+        ...issue,
+        user: shownUser(issue.user),
+        labels: issue.labels.map((name) => ({ name })),
+      });
     }
     if ((m = /^\/repos\/[^/]+\/[^/]+\/commits\/([^/]+)\/pulls$/.exec(path)) && method === 'GET') {
       return send(200, state.associatedPulls[m[1]!] ?? []);

@@ -30,6 +30,8 @@ export interface KubeStandInOptions {
   forbidden?: boolean;
   /** Flux already running at this version. */
   fluxVersion?: string;
+  /** Arguments of that Flux's kustomize-controller container (`manager`); default none. */
+  kustomizeControllerArgs?: string[];
   helmReleases?: StandInHelmRelease[];
   /** The revision the GitRepository reports once reconciled. */
   revision?: string;
@@ -265,7 +267,13 @@ export class KubeStandIn {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'kustomize-controller', namespace: 'flux-system', labels },
-      spec: {},
+      spec: {
+        template: {
+          spec: {
+            containers: [{ name: 'manager', args: [...(this.options.kustomizeControllerArgs ?? [])] }],
+          },
+        },
+      },
     });
   }
 

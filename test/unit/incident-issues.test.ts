@@ -144,6 +144,8 @@ function githubStandIn(): {
           title: body.title,
           body: body.body,
           state: 'open',
+          // Written with the workflow's token: the author syncIncidents trusts by default.
+          user: { login: 'github-actions[bot]', type: 'Bot' },
           labels: (body.labels as string[]).map((name) => ({ name })),
           created_at: new Date(Date.now() - 3_600_000).toISOString(),
         };

@@ -5,6 +5,7 @@ import { CredentialsError, resolveCredentials } from '../../../src/aws/oidc-cred
 import { createOctokit } from '../../../src/github/octokit.js';
 import { readRunnerContext, runUrl } from '../../../src/github/runner-context.js';
 import { upsertStickyComment } from '../../../src/github/sticky-comment.js';
+import { parseLoginInput } from '../../../src/github/trusted-author.js';
 import { runPlan } from '../../../src/plan/plan-engine.js';
 import { preparePlanBase } from '../../../src/plan/prepare-base.js';
 import { COMMENT_BUDGET, renderPlanMarkdown, SUMMARY_BUDGET } from '../../../src/report/plan-markdown.js';
@@ -27,6 +28,7 @@ export const INPUTS = {
   gitopsDir: 'gitops-dir',
   baseRef: 'base-ref',
   githubToken: 'github-token',
+  markerAuthor: 'marker-author',
   comment: 'comment',
 } as const;
 
@@ -47,6 +49,8 @@ export interface PlanInputs {
   gitopsDir: string;
   baseRef?: string;
   githubToken?: string;
+  /** Login the token writes as (comments and issues with our marker by anyone else are not ours). */
+  markerAuthor: string;
   comment: boolean;
 }
 
@@ -59,6 +63,7 @@ export function readInputs(get: (name: string) => string = (n) => core.getInput(
     gitopsDir: get(INPUTS.gitopsDir).trim() || 'gitops',
     baseRef: get(INPUTS.baseRef).trim() || undefined,
     githubToken: get(INPUTS.githubToken).trim() || undefined,
+    markerAuthor: parseLoginInput(INPUTS.markerAuthor, get(INPUTS.markerAuthor)),
     comment: parseBooleanInput(INPUTS.comment, get(INPUTS.comment), true),
   };
 }
@@ -148,6 +153,7 @@ export async function run(): Promise<void> {
           issueNumber: ctx.pullRequest.number,
           marker: COMMENT_MARKER,
           body: comment.markdown,
+          author: inputs.markerAuthor,
           logger,
         });
       } catch (err) {

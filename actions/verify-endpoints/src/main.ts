@@ -1,7 +1,8 @@
 import * as core from '@actions/core';
 import { AwsClientFactory } from '../../../src/aws/client-factory.js';
 import { resolveCredentials } from '../../../src/aws/oidc-credentials.js';
-import { syncIncidents } from '../../../src/github/incident-issues.js';
+import { DEFAULT_INCIDENT_POLICY, syncIncidents } from '../../../src/github/incident-issues.js';
+import { parseLoginInput } from '../../../src/github/trusted-author.js';
 import { createOctokit } from '../../../src/github/octokit.js';
 import { readRunnerContext } from '../../../src/github/runner-context.js';
 import { loadGitops } from '../../../src/gitops/load-gitops.js';
@@ -40,6 +41,7 @@ export const INPUTS = {
   attempts: 'attempts',
   incidentIssue: 'incident-issue',
   githubToken: 'github-token',
+  markerAuthor: 'marker-author',
 } as const;
 
 export const OUTPUTS = { status: 'status', failing: 'failing', reportFile: 'report-file' } as const;
@@ -56,6 +58,8 @@ export interface VerifyInputs {
   attempts: number;
   incidentIssue: boolean;
   githubToken?: string;
+  /** Login the token writes as (comments and issues with our marker by anyone else are not ours). */
+  markerAuthor: string;
 }
 
 /** Read and validate the inputs into a typed object; throws InputError naming the input. */
@@ -72,6 +76,7 @@ export function readInputs(get: (name: string) => string = (n) => core.getInput(
     attempts: parseIntegerInput(INPUTS.attempts, get(INPUTS.attempts), 3, 1, 10),
     incidentIssue: parseBooleanInput(INPUTS.incidentIssue, get(INPUTS.incidentIssue), false),
     githubToken: get(INPUTS.githubToken).trim() || undefined,
+    markerAuthor: parseLoginInput(INPUTS.markerAuthor, get(INPUTS.markerAuthor)),
   };
 }
 
@@ -123,6 +128,8 @@ export async function run(): Promise<void> {
           ctx.repository,
           report,
           new Date(),
+          DEFAULT_INCIDENT_POLICY,
+          inputs.markerAuthor,
         );
         logger.info(
           `incident issues: opened ${incidents.opened.length}, updated ${incidents.updated.length}, closed ${incidents.closed.length}`,

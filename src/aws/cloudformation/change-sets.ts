@@ -59,7 +59,9 @@ export interface ChangeSetOutcome {
   changes: Change[];
 }
 
-export const CHANGE_SET_CAPABILITIES = ['CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'] as const;
+// Never CAPABILITY_AUTO_EXPAND: no template here may expand macros. CloudFormation processes a transform when
+// the change set is created, so the real guard is validate-template-safety refusing transforms before any call.
+export const CHANGE_SET_CAPABILITIES = ['CAPABILITY_NAMED_IAM'] as const;
 
 const NO_CHANGES = /didn't contain changes|No updates are to be performed|contains no changes/i;
 const PENDING = new Set(['CREATE_PENDING', 'CREATE_IN_PROGRESS']);

@@ -1,7 +1,9 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsClientFactory } from '../../../src/aws/client-factory.js';
 import { clusterStepFor } from '../../../src/apply/cluster-step.js';
@@ -30,6 +32,16 @@ const clusterVars = {
 let moto: MotoServer;
 let aws: AwsClientFactory;
 const standIns: KubeStandIn[] = [];
+// moto's EKS answers DescribeCluster with an endpoint nobody listens on: EKS here answers with the stand-in's.
+const eks = mockClient(EKSClient);
+
+/** eks:DescribeCluster answers with this stand-in's endpoint and CA (as EKS does for the real cluster). */
+function describeAs(s: KubeStandIn): void {
+  eks.reset();
+  eks.on(DescribeClusterCommand, { name: 'coderdemo-us-west-2' }).resolves({
+    cluster: { name: 'coderdemo-us-west-2', endpoint: s.url, certificateAuthority: { data: s.caData } },
+  });
+}
 
 beforeAll(async () => {
   config = await loadGitops(GITOPS);
@@ -57,6 +69,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  eks.restore();
   for (const s of standIns) await s.stop();
   await moto.stop();
 });
@@ -74,11 +87,12 @@ function options(
   over: Partial<EnsureClusterOptions> = {},
 ): EnsureClusterOptions {
   let t = Date.UTC(2026, 10, 29, 12, 0, 0);
+  describeAs(s);
   return {
     region: REGION,
     gitopsDir: GITOPS,
     config,
-    access: { mode: 'eks', clusterName: 'coderdemo-us-west-2', endpoint: s.url, caData: s.caData, aws },
+    access: { mode: 'eks', clusterName: 'coderdemo-us-west-2', aws },
     clusterVars,
     fluxCli: FLUX_CLI,
     gitCredentialSecretId: 'coderdemo/flux-git',
@@ -268,13 +282,8 @@ test('with a kubeconfig and Flux already running at another version: drift is re
 
 test('an unreachable API endpoint fails with a clear message', async () => {
   const s = await standIn({});
-  const url = s.url;
   await s.stop();
-  const report = await ensureCluster(
-    options(s, new MemoryLogger(), {
-      access: { mode: 'eks', clusterName: 'coderdemo-us-west-2', endpoint: url, caData: s.caData, aws },
-    }),
-  );
+  const report = await ensureCluster(options(s, new MemoryLogger()));
   expect(report.status).toBe('failed');
   expect(report.reason).toMatch(
     /cannot reach the Kubernetes API of cluster coderdemo-us-west-2 .*ECONNREFUSED/,
@@ -297,7 +306,7 @@ test('a cluster folder without the sync objects is a configuration error, before
   }
 });
 
-test("apply-region's cluster step reaches the cluster through the eks stack's endpoint and CA outputs", async () => {
+test("apply-region's cluster step takes the endpoint and CA from eks:DescribeCluster, never from the eks stack's outputs", async () => {
   await aws.secretsManager(config.platform.hubRegion).send(
     new CreateSecretCommand({
       Name: 'coderdemo/flux-system/git-credentials',
@@ -305,6 +314,9 @@ test("apply-region's cluster step reaches the cluster through the eks stack's en
     }),
   );
   const s = await standIn({ helmReleases: [{ namespace: 'coder', name: 'coder', readyAfterPolls: 1 }] });
+  // What a reviewed change to the eks stack's outputs could point at: another API server, its own CA.
+  const elsewhere = await standIn({});
+  describeAs(s);
   const step = clusterStepFor('eks', { fluxCli: FLUX_CLI });
   // Real clock here: the watch wakes the wait as soon as Flux reports Ready.
   const report = await step!({
@@ -317,9 +329,9 @@ test("apply-region's cluster step reaches the cluster through the eks stack's en
     stackOutputs: {
       network: { VpcId: 'vpc-1' },
       eks: {
-        ClusterEndpoint: s.url,
-        ClusterCertificateAuthority: s.caData,
-        ClusterName: 'coderdemo-us-west-2',
+        ClusterEndpoint: elsewhere.url,
+        ClusterCertificateAuthority: elsewhere.caData,
+        ClusterName: 'someone-elses-cluster',
       },
     },
     aws,
@@ -328,10 +340,98 @@ test("apply-region's cluster step reaches the cluster through the eks stack's en
   });
   expect(report.reason).toBeUndefined();
   expect(report.status).toBe('ready');
+  // The cluster <project>-<region> was described, and only its API server saw a token.
+  expect(eks.commandCalls(DescribeClusterCommand).map((c) => c.args[0].input)).toEqual([
+    { name: 'coderdemo-us-west-2' },
+  ]);
+  expect(elsewhere.requests).toEqual([]);
+  expect(s.requests.length).toBeGreaterThan(0);
   expect(s.get('ConfigMap', 'cluster-vars', 'flux-system')).toBeDefined();
   // The credential apply-region names by default (gitops/README.md), read from the hub region.
   expect(s.get('Secret', 'flux-system', 'flux-system')).toBeDefined();
 });
+
+test('a cluster EKS does not describe fails before any token is sent', async () => {
+  const s = await standIn({});
+  const opts = options(s, new MemoryLogger());
+  eks.reset();
+  eks.on(DescribeClusterCommand).rejects(
+    Object.assign(new Error('No cluster found for name: coderdemo-us-west-2.'), {
+      name: 'ResourceNotFoundException',
+    }),
+  );
+  const report = await ensureCluster(opts);
+  expect(report.status).toBe('failed');
+  expect(report.reason).toContain(
+    'could not describe EKS cluster coderdemo-us-west-2 in us-west-2: ResourceNotFoundException',
+  );
+  expect(s.requests).toEqual([]);
+});
+
+test('Flux installed by apply-region runs kustomize-controller with --no-remote-bases=true and StrictPostBuildSubstitutions=true', async () => {
+  const s = await standIn({ helmReleases: [{ namespace: 'coder', name: 'coder', readyAfterPolls: 1 }] });
+  const report = await ensureCluster(options(s, new MemoryLogger()));
+  expect(report.status).toBe('ready');
+  expect(report.fluxInstalled).toBe(true);
+  expect(report.missingFluxSettings).toBeUndefined();
+  const deploy = s.get('Deployment', 'kustomize-controller', 'flux-system') as unknown as {
+    spec: { template: { spec: { containers: { name: string; args: string[] }[] } } };
+  };
+  const args = deploy.spec.template.spec.containers.find((c) => c.name === 'manager')?.args;
+  // The export's own arguments are kept; the two settings are added.
+  expect(args).toEqual([
+    '--events-addr=http://notification-controller.flux-system.svc.cluster.local./',
+    '--watch-all-namespaces=true',
+    '--no-remote-bases=true',
+    '--feature-gates=StrictPostBuildSubstitutions=true',
+  ]);
+  // Only kustomize-controller is changed.
+  const source = s.get('Deployment', 'source-controller', 'flux-system') as unknown as typeof deploy;
+  expect(source.spec.template.spec.containers[0]?.args).not.toContain('--no-remote-bases=true');
+});
+
+test.each([
+  [
+    'neither setting',
+    [] as string[],
+    [/without --no-remote-bases=true/, /without --feature-gates=StrictPostBuildSubstitutions=true/],
+  ],
+  [
+    'remote bases allowed',
+    ['--no-remote-bases=false', '--feature-gates=StrictPostBuildSubstitutions=true'],
+    [/without --no-remote-bases=true/],
+  ],
+  [
+    'the gate off among others',
+    ['--no-remote-bases', '--feature-gates=GroupChangeLog=true,StrictPostBuildSubstitutions=false'],
+    [/StrictPostBuildSubstitutions=true/],
+  ],
+  [
+    'both set (gate as a separate argument)',
+    ['--no-remote-bases=true', '--feature-gates', 'GroupChangeLog=true,StrictPostBuildSubstitutions=true'],
+    [],
+  ],
+])(
+  'Flux already running with %s: each missing setting is reported, Flux is left as it is',
+  async (_name, args, expected) => {
+    const s = await standIn({
+      fluxVersion: PIN,
+      kustomizeControllerArgs: args,
+      helmReleases: [{ namespace: 'coder', name: 'coder', readyAfterPolls: 1 }],
+    });
+    const logger = new MemoryLogger();
+    const report = await ensureCluster(options(s, logger));
+    expect(report.status).toBe('ready');
+    expect(report.fluxInstalled).toBe(false);
+    const missing = report.missingFluxSettings ?? [];
+    expect(missing).toHaveLength(expected.length);
+    expected.forEach((re, i) => expect(missing[i]).toMatch(re));
+    for (const m of missing)
+      expect(logger.lines.some((l) => l.level === 'warn' && l.message.includes(m))).toBe(true);
+    // Not reinstalled, not patched.
+    expect(s.writes().some((w) => w.path.includes('/deployments/'))).toBe(false);
+  },
+);
 
 test('a wait longer than an EKS token lives goes on with fresh tokens', async () => {
   // Ready after 120 polls of 10 s: 20 minutes, longer than a token's 14.

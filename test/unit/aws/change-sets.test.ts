@@ -81,7 +81,8 @@ describe('createChangeSet', () => {
       StackName: STACK,
       ChangeSetName: NAME,
       ChangeSetType: 'UPDATE',
-      Capabilities: ['CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
+      // Never CAPABILITY_AUTO_EXPAND (issue 13: no macro runs on a pull request's say).
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
       Parameters: [{ ParameterKey: 'VpcId', ParameterValue: 'vpc-1' }],
     });
     expect(create.Description).toMatch(/^coder-gitops plan hash=[0-9a-f]{32} risk=low head=0123/);
