@@ -229,5 +229,233 @@ cfn_models.CloudFormationBackend.execute_change_set = _execute_change_set
 cfn_models.CloudFormationBackend.create_change_set = _create_change_set
 cfn_models.Stack.parameter_list = property(_parameter_list)
 
+
+# --- IAM: actions enforced, web-identity trust refused (issue 14; the functions below are this block's) ---
+# moto checks each request's action against the caller's identity policies once access control is on
+# (`POST /moto-api/reset-auth`, body "0", sent by moto-server.ts after start). What this block changes:
+#  a. For most services moto passes the resource `*`, so an Allow scoped to an ARN (`DescribeStacks` on
+#     `stack/s1/*`) never matched and a correctly scoped role was denied. An Allow now matches whatever
+#     its Resource when moto knows no resource; a scoped Deny is not applied then, and a conditioned
+#     Deny is never applied (moto cannot evaluate the condition). Resources and conditions are the
+#     policy test's (test/policy), which simulates them: here only actions are enforced.
+#  b. AssumeRoleWithWebIdentity never evaluated the role's trust policy. The trust evaluator of the
+#     project (src/sandbox/web-identity-trust.ts, also the policy test's) now decides: the launcher
+#     posts the role's trust policy, the token's claims and the account's OIDC providers to it
+#     (MOTO_TRUST_EVALUATOR_URL) and refuses the call with AccessDenied when it says no.
+#  c. The bootstrap's administrator: a user with an inline `*` policy and the access key given in
+#     MOTO_ADMIN_ACCESS_KEY_ID / MOTO_ADMIN_SECRET_ACCESS_KEY, seeded at start and after every
+#     `/moto-api/reset`, so access control can be on from the first request.
+import base64
+import json
+import os
+import urllib.request
+
+from moto import settings as _moto_settings
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import ServiceException
+from moto.iam import access_control as iam_access
+from moto.iam.models import iam_backends
+from moto.moto_api._internal import models as moto_api_models
+from moto.sts import responses as sts_responses
+
+ADMIN_USER = "sandbox-administrator"
+
+
+def _seed_administrator():
+    key_id = os.environ.get("MOTO_ADMIN_ACCESS_KEY_ID")
+    secret = os.environ.get("MOTO_ADMIN_SECRET_ACCESS_KEY")
+    account = os.environ.get("MOTO_ACCOUNT_ID")
+    if not key_id or not secret or not account:
+        return
+    iam = iam_backends[account]["aws"]
+    if ADMIN_USER in iam.users:
+        return
+    iam.create_user(region_name="us-east-1", user_name=ADMIN_USER)
+    iam.put_user_policy(
+        ADMIN_USER,
+        "administrator",
+        json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    )
+    key = iam.create_access_key(ADMIN_USER)
+    key.access_key_id = key_id
+    key.secret_access_key = secret
+
+
+_original_api_reset = moto_api_models.MotoAPIBackend.reset
+
+
+def _reset_keeping_administrator(self):
+    _original_api_reset(self)
+    _seed_administrator()
+
+
+_original_statement_permitted = iam_access.IAMPolicyStatement.is_action_permitted
+
+
+def _statement_permitted_on_actions(self, action, resource="*", principal=None, incoming_condition_values=None):
+    statement = self._statement
+    identity_policy = principal is None and incoming_condition_values is None
+    if identity_policy and statement.get("Effect") == "Deny" and "Condition" in statement:
+        return iam_access.PermissionResult.NEUTRAL
+    if identity_policy and resource == "*" and ("Resource" in statement or "NotResource" in statement):
+        if statement.get("Effect") == "Allow":
+            statement = {k: v for k, v in statement.items() if k != "NotResource"}
+            statement["Resource"] = "*"
+        elif "NotResource" in statement:
+            return iam_access.PermissionResult.NEUTRAL
+        return _original_statement_permitted(
+            iam_access.IAMPolicyStatement(statement), action, resource, principal, incoming_condition_values
+        )
+    return _original_statement_permitted(self, action, resource, principal, incoming_condition_values)
+
+
+_original_policy_init = iam_access.IAMPolicy.__init__
+
+
+def _policy_from_any_document(self, policy):
+    # A role's inline policy made by CloudFormation is kept as a parsed document, not JSON text.
+    if isinstance(policy, dict) and "Statement" in policy:
+        policy = json.dumps(policy)
+    _original_policy_init(self, policy)
+
+
+# moto names the action by the request's signing name; IAM's prefix differs for a few services.
+_IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch", "email": "ses", "tagging": "tag"}
+_original_request_init = iam_access.IAMRequestBase.__init__
+
+
+def _request_with_iam_prefix(self, *args, **kwargs):
+    _original_request_init(self, *args, **kwargs)
+    service, _, name = self._action.partition(":")
+    self._action = f"{_IAM_PREFIX_OF_SIGNING_NAME.get(service, service)}:{name}"
+
+
+class _WebIdentityRefused(ServiceException):
+    code = "AccessDenied"
+
+
+def _access_control_on():
+    return ActionAuthenticatorMixin.request_count >= _moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
+
+
+def _token_claims(token):
+    try:
+        part = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError):
+        return {}
+
+
+def _refuse_untrusted_web_identity(response):
+    role_arn = response._get_param("RoleArn")
+    account = response.current_account
+    iam = iam_backends[account][response.partition]
+    try:
+        trust = json.loads(iam.get_role_by_arn(role_arn).assume_role_policy_document)
+    except Exception:
+        trust = None
+    providers = [
+        {"arn": p.arn, "url": p.url, "clientIds": list(p.client_id_list)} for p in iam.open_id_providers.values()
+    ]
+    url = os.environ.get("MOTO_TRUST_EVALUATOR_URL")
+    if not url:
+        raise _WebIdentityRefused(
+            "Not authorized to perform sts:AssumeRoleWithWebIdentity (no trust evaluator: start moto with moto-server.ts)"
+        )
+    body = json.dumps(
+        {
+            "roleArn": role_arn,
+            "trustPolicy": trust,
+            "claims": _token_claims(response._get_param("WebIdentityToken") or ""),
+            "providers": providers,
+        }
+    ).encode()
+    request = urllib.request.Request(url, data=body, headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        verdict = json.loads(answer.read())
+    if not verdict.get("allowed"):
+        raise _WebIdentityRefused(f"Not authorized to perform sts:AssumeRoleWithWebIdentity: {verdict.get('reason')}")
+
+
+_original_web_identity = sts_responses.TokenResponse.assume_role_with_web_identity
+
+
+def _assume_role_with_web_identity(self):
+    if _access_control_on():
+        _refuse_untrusted_web_identity(self)
+    return _original_web_identity(self)
+
+
+_original_authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+
+class _MissingAuthenticationToken(ServiceException):
+    code = "MissingAuthenticationToken"
+
+
+def _authorize_signed_requests(self, iam_request_cls, resource="*"):
+    # Web-identity federation is unsigned by design (the token is the credential, the trust policy
+    # decides); moto's access control read the missing Authorization header and answered a 500.
+    if _access_control_on() and "Authorization" not in self.headers:
+        if self._get_action() == "AssumeRoleWithWebIdentity":
+            return
+        raise _MissingAuthenticationToken("Request is missing Authentication Token")
+    return _original_authorize(self, iam_request_cls, resource)
+
+
+class _OidcProviderResource:
+    """AWS::IAM::OIDCProvider, which moto's CloudFormation lacks: a real provider in moto's IAM, so a
+    web-identity trust policy's Federated principal is its ARN and the trust evaluator can find it."""
+
+    def __init__(self, arn):
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.arn
+
+    def is_created(self):
+        return True
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json.get("Properties") or {}
+        provider = iam_backends[account_id]["aws"].create_open_id_connect_provider(
+            url=props["Url"],
+            thumbprint_list=props.get("ThumbprintList") or [],
+            client_id_list=props.get("ClientIdList") or [],
+            tags=props.get("Tags") or [],
+        )
+        return cls(provider.arn)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        iam_backends[account_id]["aws"].delete_open_id_connect_provider(resource_name)
+
+    def delete(self, account_id, region_name):
+        iam_backends[account_id]["aws"].delete_open_id_connect_provider(self.arn)
+
+
+moto_api_models.MotoAPIBackend.reset = _reset_keeping_administrator
+iam_access.IAMPolicyStatement.is_action_permitted = _statement_permitted_on_actions
+sts_responses.TokenResponse.assume_role_with_web_identity = _assume_role_with_web_identity
+ActionAuthenticatorMixin._authenticate_and_authorize_action = _authorize_signed_requests
+iam_access.IAMPolicy.__init__ = _policy_from_any_document
+iam_access.IAMRequestBase.__init__ = _request_with_iam_prefix
+cfn_parsing.get_model_map()["AWS::IAM::OIDCProvider"] = _OidcProviderResource
+_seed_administrator()
+# --- end of the IAM block ---
+
 if __name__ == "__main__":
     main(sys.argv[1:])

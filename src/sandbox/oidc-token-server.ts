@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 export interface OidcTokenRequest {
   audience: string | null;
   authorized: boolean;
+  /** The `sub` claim of the token served (none when unauthorized). */
+  subject?: string;
 }
 
 export interface OidcTokenServer {
@@ -13,6 +15,8 @@ export interface OidcTokenServer {
   requestToken: string;
   /** Every token request served, in order. */
   requests: OidcTokenRequest[];
+  /** The `sub` of the tokens served from now on (a job of another trigger asks for its token). */
+  subject: string;
   close(): Promise<void>;
 }
 
@@ -29,11 +33,12 @@ export interface OidcTokenServerOptions {
 export async function startOidcTokenServer(opts: OidcTokenServerOptions): Promise<OidcTokenServer> {
   const requestToken = `oidc-request-${Math.random().toString(36).slice(2)}`;
   const requests: OidcTokenRequest[] = [];
+  const state = { subject: opts.subject };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const authorized = req.headers.authorization === `Bearer ${requestToken}`;
     const audience = url.searchParams.get('audience');
-    requests.push({ audience, authorized });
+    requests.push({ audience, authorized, ...(authorized ? { subject: state.subject } : {}) });
     if (!authorized) {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"bad request token"}');
       return;
@@ -45,7 +50,7 @@ export async function startOidcTokenServer(opts: OidcTokenServerOptions): Promis
       b64({
         iss: 'https://token.actions.githubusercontent.com',
         aud: audience ?? 'https://github.com',
-        sub: opts.subject,
+        sub: state.subject,
         repository: opts.repository,
         iat: now,
         nbf: now,
@@ -62,6 +67,12 @@ export async function startOidcTokenServer(opts: OidcTokenServerOptions): Promis
     requestUrl: `http://127.0.0.1:${port}/token?api-version=2.0`,
     requestToken,
     requests,
+    get subject() {
+      return state.subject;
+    },
+    set subject(value: string) {
+      state.subject = value;
+    },
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

@@ -21,7 +21,7 @@ import { gitHead } from '../cli/git-head.js';
 import { registerAuroraStandIn } from './aurora-stand-in.js';
 import { findKnotd, KNOT_INSTALL_COMMAND, startKnot, type KnotServer } from './knot.js';
 import { zoneFromRoute53, type StandInTarget } from './knot-zone.js';
-import { startMotoServer, type MotoServer } from './moto-server.js';
+import { MOTO_ADMINISTRATOR, MOTO_IAM_ENFORCEMENT, startMotoServer, type MotoServer } from './moto-server.js';
 import { startOidcTokenServer, type OidcTokenServer } from './oidc-token-server.js';
 import { resolveLines, startSandboxEndpoints, type SandboxEndpoints } from './sandbox-endpoints.js';
 import { registerStandInLoadBalancer } from './stand-in-load-balancers.js';
@@ -57,6 +57,8 @@ export interface SandboxReport {
   };
   apply?: ApplyReport;
   verify?: VerifyReport;
+  /** What the emulator enforced of IAM in this run, and what it left to the policy test. */
+  iam?: { enforced: readonly string[]; notEnforced: readonly string[] };
   /** With --keep: the environment to reuse with the CLI. */
   env?: Record<string, string>;
   durationMs: number;
@@ -182,12 +184,17 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
     running.workDir = await mkdtemp(join(tmpdir(), 'coder-gitops-sandbox-'));
 
     running.moto = await step('start the AWS emulator', async () => {
-      const moto = await startMotoServer({ accountId });
-      return { value: moto, detail: `moto on ${moto.endpoint}, account ${accountId}` };
+      const moto = await startMotoServer({ accountId, iam: 'enforce' });
+      return {
+        value: moto,
+        detail: `moto on ${moto.endpoint}, account ${accountId}, IAM actions and web-identity trust enforced`,
+      };
     });
+    report.iam = MOTO_IAM_ENFORCEMENT;
+    // The bootstrap's own administrator (an inline `*` policy): the account stacks, the zone, the stand-ins.
     process.env.AWS_ENDPOINT_URL = running.moto.endpoint;
-    process.env.AWS_ACCESS_KEY_ID = 'sandbox-administrator';
-    process.env.AWS_SECRET_ACCESS_KEY = 'sandbox-administrator-secret';
+    process.env.AWS_ACCESS_KEY_ID = MOTO_ADMINISTRATOR.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = MOTO_ADMINISTRATOR.secretAccessKey;
     process.env.AWS_REGION = hubRegion;
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
@@ -228,23 +235,32 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
       };
     });
 
-    running.oidc = await startOidcTokenServer({
-      subject: `repo:${config.platform.github.repository}:ref:refs/heads/${config.platform.github.branch}`,
-      repository: config.platform.github.repository,
-    });
+    const repo = config.platform.github.repository;
+    const pullRequest = `repo:${repo}:pull_request`;
+    const main = `repo:${repo}:ref:refs/heads/${config.platform.github.branch}`;
+    running.oidc = await startOidcTokenServer({ subject: pullRequest, repository: repo });
     process.env.ACTIONS_ID_TOKEN_REQUEST_URL = running.oidc.requestUrl;
     process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = running.oidc.requestToken;
     const [planAws, deployAws, verifyAws] = await step(
       'assume the workflow roles through GitHub OIDC',
       async () => {
-        const f = await Promise.all([
-          roleFactory(config, roles.PlanRoleArn, 'plan', log),
-          roleFactory(config, roles.DeployRoleArn, 'deploy', log),
-          roleFactory(config, roles.VerifyRoleArn, 'verify', log),
-        ]);
+        // As GitHub issues them: plan.yml runs on a pull request, apply and verify on main.
+        const plan = await roleFactory(config, roles.PlanRoleArn, 'plan', log);
+        let refused = 'not tried';
+        try {
+          await roleFactory(config, roles.DeployRoleArn, 'deploy', log);
+          refused = 'ACCEPTED';
+        } catch {
+          refused = 'refused';
+        }
+        if (refused !== 'refused')
+          throw new Error(`the deploy role accepted a pull request's token (${pullRequest})`);
+        running.oidc!.subject = main;
+        const deploy = await roleFactory(config, roles.DeployRoleArn, 'deploy', log);
+        const verify = await roleFactory(config, roles.VerifyRoleArn, 'verify', log);
         return {
-          value: f,
-          detail: `plan, deploy and verify roles assumed with a local OIDC token (${running.oidc!.requests.length} tokens served)`,
+          value: [plan, deploy, verify],
+          detail: `plan with sub ${pullRequest}; deploy and verify with sub ${main}; deploy refused the pull request's token (${running.oidc!.requests.length} tokens served)`,
         };
       },
     );
@@ -455,8 +471,8 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
     if (opts.keep) {
       report.env = {
         AWS_ENDPOINT_URL: running.moto.endpoint,
-        AWS_ACCESS_KEY_ID: 'sandbox-administrator',
-        AWS_SECRET_ACCESS_KEY: 'sandbox-administrator-secret',
+        AWS_ACCESS_KEY_ID: MOTO_ADMINISTRATOR.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: MOTO_ADMINISTRATOR.secretAccessKey,
         AWS_REGION: hubRegion,
         CA_FILE: running.endpoints!.ca.certFile,
         RESOLVE: resolveLines(running.endpoints!.resolve).join(' '),
@@ -518,6 +534,11 @@ export function renderSandboxText(report: SandboxReport): string {
           .join('  ')
           .trimEnd()}`,
       );
+  }
+  if (report.iam) {
+    out.push('', '  IAM in the emulator:');
+    for (const e of report.iam.enforced) out.push(`    enforced: ${e}`);
+    for (const e of report.iam.notEnforced) out.push(`    not enforced: ${e}`);
   }
   if (report.verify?.matrix?.cells.length) {
     out.push('', '  latency routing (vantage point × name → region):');

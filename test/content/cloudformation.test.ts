@@ -185,7 +185,7 @@ describe('CloudFormation templates', () => {
     for (const action of [
       'route53:TestDNSAnswer',
       'route53:GetHealthCheckStatus',
-      'rds:Describe*',
+      'rds:DescribeDBClusters',
       'cloudwatch:GetMetricData',
       'cloudwatch:GetMetricStatistics',
     ]) {
