@@ -5,6 +5,8 @@
  * permissions of the token (every token is an administrator here), organization-level templates,
  * rulesets (only classic branch protection), wait timers.
  */
+import { simpleUser } from './github-resources.js';
+
 export interface StandInEnvironment {
   reviewers: string[];
   preventSelfReview: boolean;
@@ -26,31 +28,6 @@ export function defaultSettings(): StandInSettings {
 }
 
 const BASE = 'https://api.github.example';
-
-/** A `simple-user` as GitHub's REST API answers it. */
-export function simpleUser(login: string, id: number): Record<string, unknown> {
-  const url = `${BASE}/users/${login}`;
-  return {
-    login,
-    id,
-    node_id: `U_${id}`,
-    avatar_url: `https://avatars.github.example/u/${id}`,
-    gravatar_id: '',
-    url,
-    html_url: `https://github.example/${login}`,
-    followers_url: `${url}/followers`,
-    following_url: `${url}/following{/other_user}`,
-    gists_url: `${url}/gists{/gist_id}`,
-    starred_url: `${url}/starred{/owner}{/repo}`,
-    subscriptions_url: `${url}/subscriptions`,
-    organizations_url: `${url}/orgs`,
-    repos_url: `${url}/repos`,
-    events_url: `${url}/events{/privacy}`,
-    received_events_url: `${url}/received_events`,
-    type: login.endsWith('[bot]') ? 'Bot' : 'User',
-    site_admin: false,
-  };
-}
 
 type Send = (status: number, data: unknown) => void;
 
@@ -100,7 +77,7 @@ export function routeSettings(
         node_id: 'GA_1',
         type: 'required_reviewers',
         prevent_self_review: env.preventSelfReview,
-        reviewers: env.reviewers.map((login, i) => ({ type: 'User', reviewer: simpleUser(login, 500 + i) })),
+        reviewers: env.reviewers.map((login) => ({ type: 'User', reviewer: simpleUser(login) })),
       });
     }
     if (env.branchPolicy) rules.push({ id: 2, node_id: 'GA_2', type: 'branch_policy' });

@@ -22,6 +22,26 @@ const SPEC_FILE = require.resolve('@octokit/openapi/generated/api.github.com.jso
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /**
+ * OpenAPI 3.0's `nullable: true` as JSON Schema (Ajv refuses `nullable` next to a bare `anyOf`/`allOf`,
+ * which GitHub's description has): `type: [t, 'null']` where there is a type, else `anyOf [schema, null]`.
+ */
+function toJsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(toJsonSchema);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node))
+    out[k] = k === 'example' || k === 'examples' ? v : toJsonSchema(v);
+  if (out.nullable !== true) return out;
+  delete out.nullable;
+  if (typeof out.type === 'string') {
+    out.type = [out.type, 'null'];
+    if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+    return out;
+  }
+  return { anyOf: [out, { type: 'null' }] };
+}
+
+/**
  * Checks GitHub API exchanges against GitHub's published OpenAPI description (`@octokit/openapi`,
  * api.github.com): the path and method exist, the request body matches the operation's request
  * schema, the status is one the operation declares, and the response body matches its schema.
@@ -33,7 +53,7 @@ export class OpenApiConformance {
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor() {
-    this.spec = JSON.parse(readFileSync(SPEC_FILE, 'utf8')) as typeof this.spec;
+    this.spec = toJsonSchema(JSON.parse(readFileSync(SPEC_FILE, 'utf8'))) as typeof this.spec;
     this.ajv = new Ajv({ strict: false, validateSchema: false, allErrors: false });
     addFormats(this.ajv);
     this.ajv.addSchema(this.spec, 'gh');
