@@ -30,6 +30,8 @@ export interface SandboxOptions {
   gitopsDir: string;
   /** Leave everything running and print the environment to reuse. */
   keep: boolean;
+  /** Send every AWS call through this endpoint in front of moto (the IAM call recorder's counting proxy). */
+  routeAws?: (motoEndpoint: string) => Promise<string>;
   logger: Logger;
 }
 
@@ -192,7 +194,9 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
     });
     report.iam = MOTO_IAM_ENFORCEMENT;
     // The bootstrap's own administrator (an inline `*` policy): the account stacks, the zone, the stand-ins.
-    process.env.AWS_ENDPOINT_URL = running.moto.endpoint;
+    process.env.AWS_ENDPOINT_URL = opts.routeAws
+      ? await opts.routeAws(running.moto.endpoint)
+      : running.moto.endpoint;
     process.env.AWS_ACCESS_KEY_ID = MOTO_ADMINISTRATOR.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = MOTO_ADMINISTRATOR.secretAccessKey;
     process.env.AWS_REGION = hubRegion;

@@ -49,6 +49,18 @@ export interface FaultProxyOptions {
   port?: number;
   /** Keep the response bodies of matching operations (`service.Operation`), e.g. to learn issued keys. */
   record?: RegExp;
+  /** Keep each call's request (method, path, body, signing key and region): the IAM call recorder's input. */
+  keepRequests?: boolean;
+}
+
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  body: string;
+  /** The access key id that signed it (none for unsigned calls). */
+  accessKeyId?: string;
+  /** The region of the signature's credential scope. */
+  region?: string;
 }
 
 export interface ProxiedCall {
@@ -56,6 +68,8 @@ export interface ProxiedCall {
   operation: string;
   /** The fault injected, or undefined when forwarded. */
   fault?: FaultKind;
+  /** With `keepRequests`. */
+  request?: ProxiedRequest;
 }
 
 export interface FaultProxy {
@@ -291,7 +305,17 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       if ((req.url ?? '').startsWith('/moto-api')) return forward(req, res, body);
       const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
       const fault = pickFault(shape, attempt);
-      log.push({ operation, fault });
+      const auth = String(req.headers.authorization ?? '');
+      const scope = /Credential=([^/]+)\/[^/]+\/([^/]+)\//.exec(auth);
+      const request: ProxiedRequest | undefined = opts.keepRequests
+        ? {
+            method: req.method ?? 'GET',
+            path: req.url ?? '/',
+            body: body.toString('utf8'),
+            ...(scope ? { accessKeyId: scope[1], region: scope[2] } : {}),
+          }
+        : undefined;
+      log.push({ operation, fault, ...(request ? { request } : {}) });
       if (fault === undefined) return forward(req, res, body, operation);
       if (fault === 'drop') return void req.socket.destroy();
       if (fault === 'stop') {
