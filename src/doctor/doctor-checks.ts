@@ -161,12 +161,18 @@ export function checkTrustPolicies(
       legitimate: false,
     });
   }
+  // The subject names the workflow file, not the job: two jobs of one workflow on main share a subject,
+  // so a role accepting one accepts the other (both are main's own code).
+  const legitimateSubs = (role: RoleLogicalId) =>
+    new Set(probes.filter((p) => p.legitimate && p.job.role === role).map((p) => p.sub));
   for (const role of Object.keys(trust) as RoleLogicalId[]) {
     const statements = trust[role];
+    const own = legitimateSubs(role);
     for (const probe of probes) {
-      const shouldAccept = probe.legitimate && probe.job.role === role;
+      const shouldAccept = own.has(probe.sub);
       const accepts = trustAccepts(statements, tokenClaims(probe.sub));
       if (accepts === shouldAccept && !shouldAccept) continue; // refusals that hold are not listed one by one
+      if (accepts && shouldAccept && probe.job.role !== role) continue; // a sibling job's shared subject
       checks.push({
         setting: `trust of ${role}: ${probe.label}`,
         expected: shouldAccept ? 'accepted' : 'refused',
@@ -178,7 +184,7 @@ export function checkTrustPolicies(
             : `gitops/stacks/github-oidc.yaml ${role}: ${shouldAccept ? 'accept' : 'stop accepting'} sub ${probe.sub}`,
       });
     }
-    const refused = probes.filter((p) => !(p.legitimate && p.job.role === role));
+    const refused = probes.filter((p) => !own.has(p.sub));
     if (refused.every((p) => !trustAccepts(statements, tokenClaims(p.sub)))) {
       checks.push({
         setting: `trust of ${role}: every other job and branch`,
