@@ -13,6 +13,7 @@ usage: coder-gitops <command> [options]   (--help after a command for its option
   sandbox    the whole pipeline on this machine: moto, local HTTPS endpoints, Knot DNS (npm start)
   status-page     render the static status page from the synthetics history
   history-append  record one synthetics report on the history branch (fetch, rebase, retry)
+  doctor     the GitHub settings the trust rests on: OIDC subject template, environment, branch protection
 
 The same engines as the GitHub Actions; AWS credentials from the SDK's default chain, or
 --role-to-assume through GitHub OIDC. AWS_ENDPOINT_URL points every AWS call elsewhere (moto).`;
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sandbox: async () => (await import('./sandbox-command.js')).sandboxCommand,
   'status-page': async () => (await import('./status-page-command.js')).statusPageCommand,
   'history-append': async () => (await import('./history-append-command.js')).historyAppendCommand,
+  doctor: async () => (await import('./doctor-command.js')).doctorCommand,
 };
 
 /** Run the CLI; returns the exit code. User mistakes print one clear message, never a stack trace. */

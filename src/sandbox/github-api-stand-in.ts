@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { commentResource, issueResource, pullResource } from './github-resources.js';
+import { defaultSettings, routeSettings, type StandInSettings } from './github-settings-routes.js';
 
 /** Who wrote something, as the REST API shows it (`user`). */
 export interface StandInUser {
@@ -59,6 +61,10 @@ export interface GitHubApiStandIn {
   >;
   /** Every request served: method, path and body text (to check nothing secret was sent). */
   requests: { method: string; path: string; body: string; authorization?: string }[];
+  /** Every answer given, with its request (checked against GitHub's OpenAPI description in the tests). */
+  exchanges: { method: string; path: string; requestBody: string; status: number; responseBody: string }[];
+  /** Repository settings (`coder-gitops doctor`): OIDC subject template, environments, branch protection. */
+  settings: StandInSettings;
   /** Answer writes with 403 "Resource not accessible by integration" (a fork's read-only token). */
   readOnly: boolean;
   /** Token → who it writes as (comments and issues record it as `user`); other tokens are the workflow's. */
@@ -91,6 +97,8 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
     issues: [],
     associatedPulls: {},
     requests: [],
+    exchanges: [],
+    settings: defaultSettings(),
     readOnly: false,
     users: {},
     faults: [],
@@ -99,11 +107,6 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
     const token = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     return { ...((token && state.users[token]) || STAND_IN_WORKFLOW_USER) };
   };
-  // GitHub's numeric ids are per account; the stand-in derives one from the login.
-  const shownUser = (u: StandInUser) => ({
-    ...u,
-    id: [...u.login].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7),
-  });
   const now = () => new Date().toISOString();
   const server: Server = createServer(async (req, res) => {
     const body = await readBody(req);
@@ -112,8 +115,10 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
     const path = url.pathname;
     state.requests.push({ method, path, body, authorization: req.headers.authorization });
     const send = (status: number, data: unknown, headers: Record<string, string> = {}) => {
+      const text = data === undefined ? '' : JSON.stringify(data);
+      state.exchanges.push({ method, path, requestBody: body, status, responseBody: text });
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(data === undefined ? '' : JSON.stringify(data));
+      res.end(text);
     };
     const key = `${method} ${path}`;
     const fault = state.faults.find((f) => !f.match || f.match.test(key));
@@ -147,11 +152,13 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
       send(200, slice, headers);
     };
     let m: RegExpExecArray | null;
+    const fullName = /^\/repos\/([^/]+\/[^/]+)\//.exec(path)?.[1] ?? 'owner/repo';
+    const commentCount = (n: number) => state.comments.filter((c) => c.issue === n).length;
     if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(path))) {
       const issue = Number(m[1]);
       if (method === 'GET')
         return paginate(
-          state.comments.filter((c) => c.issue === issue).map((c) => ({ ...c, user: shownUser(c.user) })),
+          state.comments.filter((c) => c.issue === issue).map((c) => commentResource(fullName, c)),
         );
       if (method === 'POST') {
         const c: StandInComment = {
@@ -163,11 +170,7 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
           updated_at: now(),
         };
         state.comments.push(c);
-        return send(201, {
-          ...c,
-          user: shownUser(c.user),
-          html_url: `https://github.example/comment/${c.id}`,
-        });
+        return send(201, commentResource(fullName, c));
       }
     }
     if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path)) && method === 'PATCH') {
@@ -175,7 +178,7 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
       if (!c) return send(404, { message: 'Not Found' });
       c.body = String(payload.body ?? c.body);
       c.updated_at = now();
-      return send(200, { ...c, user: shownUser(c.user), html_url: `https://github.example/comment/${c.id}` });
+      return send(200, commentResource(fullName, c));
     }
     if ((m = /^\/repos\/[^/]+\/[^/]+\/issues$/.exec(path))) {
       if (method === 'GET') {
@@ -185,7 +188,7 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
           state.issues
             .filter((i) => st === 'all' || i.state === st)
             .filter((i) => labels.every((l) => i.labels.includes(l)))
-            .map((i) => ({ ...i, user: shownUser(i.user), labels: i.labels.map((name) => ({ name })) })),
+            .map((i) => issueResource(fullName, i, commentCount(i.number))),
         );
       }
       if (method === 'POST') {
@@ -200,12 +203,7 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
           closed_at: null,
         };
         state.issues.push(issue);
-        return send(201, {
-          ...issue,
-          user: shownUser(issue.user),
-          labels: issue.labels.map((name) => ({ name })),
-          html_url: `https://github.example/issues/${issue.number}`,
-        });
+        return send(201, issueResource(fullName, issue, 0));
       }
     }
     if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)$/.exec(path))) {
@@ -222,15 +220,15 @@ export async function startGitHubApiStandIn(): Promise<GitHubApiStandIn> {
           issue.closed_at = null;
         }
       }
-      return send(200, {
-        ...issue,
-        user: shownUser(issue.user),
-        labels: issue.labels.map((name) => ({ name })),
-      });
+      return send(200, issueResource(fullName, issue, commentCount(issue.number)));
     }
     if ((m = /^\/repos\/[^/]+\/[^/]+\/commits\/([^/]+)\/pulls$/.exec(path)) && method === 'GET') {
-      return send(200, state.associatedPulls[m[1]!] ?? []);
+      return send(
+        200,
+        (state.associatedPulls[m[1]!] ?? []).map((p) => pullResource(fullName, m![1]!, p)),
+      );
     }
+    if (routeSettings(state.settings, method, path, payload, send)) return;
     send(404, { message: `stand-in has no route for ${key}` });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

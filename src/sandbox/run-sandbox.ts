@@ -1,3 +1,4 @@
+import { subjectFor } from '../github/oidc-subject.js';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CreateHostedZoneCommand, ListHostedZonesByNameCommand } from '@aws-sdk/client-route-53';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -246,8 +247,26 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
     });
 
     const repo = config.platform.github.repository;
-    const pullRequest = `repo:${repo}:pull_request`;
-    const main = `repo:${repo}:ref:refs/heads/${config.platform.github.branch}`;
+    const mainRef = `refs/heads/${config.platform.github.branch}`;
+    // Subjects as GitHub issues them under the repository's subject template (oidc-subject.ts).
+    const pullRequest = subjectFor({
+      repository: repo,
+      context: { kind: 'pull_request' },
+      ref: 'refs/pull/1/merge',
+      workflowPath: '.github/workflows/plan.yml',
+    });
+    const deployJob = subjectFor({
+      repository: repo,
+      context: { kind: 'environment', name: 'production' },
+      ref: mainRef,
+      workflowPath: '.github/workflows/deploy.yml',
+    });
+    const verifyJob = subjectFor({
+      repository: repo,
+      context: { kind: 'ref' },
+      ref: mainRef,
+      workflowPath: '.github/workflows/deploy.yml',
+    });
     running.oidc = await startOidcTokenServer({ subject: pullRequest, repository: repo });
     process.env.ACTIONS_ID_TOKEN_REQUEST_URL = running.oidc.requestUrl;
     process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = running.oidc.requestToken;
@@ -265,12 +284,13 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
         }
         if (refused !== 'refused')
           throw new Error(`the deploy role accepted a pull request's token (${pullRequest})`);
-        running.oidc!.subject = main;
+        running.oidc!.subject = deployJob;
         const deploy = await roleFactory(config, roles.DeployRoleArn, 'deploy', log);
+        running.oidc!.subject = verifyJob;
         const verify = await roleFactory(config, roles.VerifyRoleArn, 'verify', log);
         return {
           value: [plan, deploy, verify],
-          detail: `plan with sub ${pullRequest}; deploy and verify with sub ${main}; deploy refused the pull request's token (${running.oidc!.requests.length} tokens served)`,
+          detail: `plan with sub ${pullRequest}; deploy with sub ${deployJob}; verify with sub ${verifyJob}; deploy refused the pull request's token (${running.oidc!.requests.length} tokens served)`,
         };
       },
     );

@@ -15,6 +15,8 @@ export function runCli(
         AWS_ACCESS_KEY_ID: undefined,
         AWS_SECRET_ACCESS_KEY: undefined,
         AWS_PROFILE: undefined,
+        GITHUB_TOKEN: undefined,
+        GH_TOKEN: undefined,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
