@@ -11,7 +11,7 @@ test('an unknown command or option is one clear line and exit 2, never a stack t
   const unknown = await runCli(['deploy']);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain(
-    "unknown command 'deploy' (use one of validate, plan, apply, verify, sandbox)",
+    "unknown command 'deploy' (use one of validate, plan, apply, verify, sandbox, status-page, history-append)",
   );
   const option = await runCli(['apply', '--dns', 'drain']);
   expect(option.code).toBe(2);
