@@ -195,8 +195,14 @@ describe('CloudFormation templates', () => {
     };
     expect(deploy.Statement).toHaveLength(1);
     expect(deploy.Statement[0]!.Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual([
-      { 'Fn::Sub': 'repo:${GitHubRepository}:ref:refs/heads/main' },
-      { 'Fn::Sub': 'repo:${GitHubRepository}:environment:production' },
+      {
+        'Fn::Sub':
+          'repo:${GitHubRepository}:environment:production:ref:refs/heads/main:job_workflow_ref:${GitHubRepository}/.github/workflows/deploy.yml@refs/heads/main',
+      },
+      {
+        'Fn::Sub':
+          'repo:${GitHubRepository}:environment:production:ref:refs/heads/main:job_workflow_ref:${GitHubRepository}/.github/workflows/rollout.yml@refs/heads/main',
+      },
     ]);
     const verify = JSON.stringify(oidc.Resources.VerifyRole!.Properties!.Policies);
     for (const action of [

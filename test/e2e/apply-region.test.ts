@@ -21,6 +21,7 @@ import {
 } from '../../src/sandbox/stand-in-load-balancers.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { REPO_ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
+import { githubSubjects } from '../helpers/github-subjects.js';
 
 /*
  * apply-region's dist, run as a runner runs it on a push to main, against moto: the real gitops/
@@ -130,7 +131,7 @@ beforeAll(async () => {
       base: { ref: 'main' },
     },
   ];
-  oidc = await startOidcTokenServer({ subject: 'repo:coder/coderdemo-gitops:ref:refs/heads/main' });
+  oidc = await startOidcTokenServer({ subject: githubSubjects('coder/coderdemo-gitops').deployApply });
 }, 90_000);
 
 afterAll(async () => {

@@ -2,13 +2,15 @@ import { readFileSync } from 'node:fs';
 import { startOidcTokenServer, type OidcTokenServer } from '../../src/sandbox/oidc-token-server.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { runAction } from '../helpers/run-action.js';
+import { githubSubjects } from '../helpers/github-subjects.js';
 
 const ACCOUNT = '123456789012';
 const REPOSITORY = 'coder/coderdemo-gitops';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-plan`;
 const ACTIONS = ['plan-region', 'apply-region', 'verify-endpoints'] as const;
-const MAIN = `repo:${REPOSITORY}:ref:refs/heads/main`;
-const PULL_REQUEST = `repo:${REPOSITORY}:pull_request`;
+const SUBJECTS = githubSubjects(REPOSITORY);
+const MAIN = SUBJECTS.rolloutPlan;
+const PULL_REQUEST = SUBJECTS.pullRequest;
 
 let moto: MotoServer;
 let oidc: OidcTokenServer;
@@ -116,8 +118,8 @@ describe('rollout.yml steps get their roles with the subjects GitHub issues', ()
   const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-${name}`;
   const steps: [string, (typeof ACTIONS)[number], string, string][] = [
     ['plan', 'plan-region', 'plan', MAIN],
-    ['apply', 'apply-region', 'deploy', `repo:${REPOSITORY}:environment:production`],
-    ['verify', 'verify-endpoints', 'verify', MAIN],
+    ['apply', 'apply-region', 'deploy', SUBJECTS.rolloutApply],
+    ['verify', 'verify-endpoints', 'verify', SUBJECTS.rolloutVerify],
   ];
   test.each(steps)('%s step (%s) assumes %s with sub %s', async (_step, action, roleName, sub) => {
     oidc.subject = sub;

@@ -16,6 +16,7 @@ import { startGitHubApiStandIn, type GitHubApiStandIn } from '../../src/sandbox/
 import { startOidcTokenServer, type OidcTokenServer } from '../../src/sandbox/oidc-token-server.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { REPO_ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
+import { githubSubjects } from '../helpers/github-subjects.js';
 
 // The account of gitops/platform.yaml: moto plays that account, so the role ARN and allowed ids match.
 const ACCOUNT = /accountId:\s*"?(\d{12})"?/.exec(
@@ -63,7 +64,7 @@ beforeAll(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'plan-region-e2e-'));
   [moto, oidc, github] = await Promise.all([
     startMoto(ACCOUNT, { workflowRoles: { repository: REPOSITORY } }),
-    startOidcTokenServer({ subject: `repo:${REPOSITORY}:pull_request`, repository: REPOSITORY }),
+    startOidcTokenServer({ subject: githubSubjects(REPOSITORY).pullRequest, repository: REPOSITORY }),
     startGitHubApiStandIn(),
   ]);
 

@@ -21,6 +21,7 @@ import type { VerifyReport } from '../../src/verify/verify-engine.js';
 import { historyLineFromReport } from '../../src/status/history-line.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { REPO_ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
+import { githubSubjects } from '../helpers/github-subjects.js';
 
 /*
  * verify-endpoints' dist, run as a runner runs it on a `schedule` event, against three local Coder
@@ -139,7 +140,7 @@ needsKnot('verify-endpoints dist on a schedule', () => {
 
     knot = await startKnot(zone('us-east-2'));
     gh = await startGitHubApiStandIn();
-    oidc = await startOidcTokenServer({ subject: 'repo:coder/coderdemo-gitops:ref:refs/heads/main' });
+    oidc = await startOidcTokenServer({ subject: githubSubjects('coder/coderdemo-gitops').deployVerify });
     moto = await startMoto(ACCOUNT, { workflowRoles: { repository: 'coder/coderdemo-gitops' } });
 
     const aws = new AwsClientFactory();

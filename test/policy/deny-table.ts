@@ -1,3 +1,4 @@
+import { githubSubjects } from '../helpers/github-subjects.js';
 import type { IamCall } from '../helpers/iam-calls.js';
 import {
   ACCOUNT,
@@ -178,15 +179,19 @@ export const DENY_TABLE: DenyCell[] = [
   {
     role: 'plan',
     guard: "trusts only this repository's pull requests and main",
-    subject: 'repo:someone/fork:pull_request',
+    subject: githubSubjects('someone/fork').pullRequest,
     breakIt: (t) =>
-      edit(t, '- !Sub repo:${GitHubRepository}:pull_request', '- repo:someone/fork:pull_request'),
+      edit(
+        t,
+        '!Sub repo:${GitHubRepository}:pull_request:ref:refs/pull/*/merge:job_workflow_ref:${GitHubRepository}/.github/workflows/plan.yml@refs/pull/*/merge',
+        'repo:someone/fork:pull_request:ref:refs/pull/*/merge:job_workflow_ref:someone/fork/.github/workflows/plan.yml@refs/pull/*/merge',
+      ),
   },
   // deploy: main / production only.
   {
     role: 'deploy',
     guard: "refuses a pull request's token",
-    subject: `repo:${REPOSITORY}:pull_request`,
+    subject: githubSubjects(REPOSITORY).pullRequest,
     breakIt: (t) =>
       edit(
         t,
@@ -194,7 +199,7 @@ export const DENY_TABLE: DenyCell[] = [
         '      RoleName: !Sub ${Project}-github-deploy',
       ).replace(
         /(RoleName: !Sub \$\{Project\}-github-deploy[\s\S]*?token\.actions\.githubusercontent\.com:sub:\n)/,
-        '$1                  - !Sub repo:${GitHubRepository}:pull_request\n',
+        `$1                  - ${githubSubjects(REPOSITORY).pullRequest}\n`,
       ),
   },
   ...(
@@ -368,11 +373,11 @@ export const DENY_TABLE: DenyCell[] = [
   {
     role: 'verify',
     guard: "refuses a pull request's token",
-    subject: `repo:${REPOSITORY}:pull_request`,
+    subject: githubSubjects(REPOSITORY).pullRequest,
     breakIt: (t) =>
       t.replace(
         /(RoleName: !Sub \$\{Project\}-github-verify[\s\S]*?token\.actions\.githubusercontent\.com:sub:\n)/,
-        '$1                  - !Sub repo:${GitHubRepository}:pull_request\n',
+        `$1                  - ${githubSubjects(REPOSITORY).pullRequest}\n`,
       ),
   },
 ];

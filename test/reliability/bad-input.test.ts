@@ -8,6 +8,9 @@ import { startOidcTokenServer, type OidcTokenServer } from '../../src/sandbox/oi
 import { makeGitopsWorkspace, type GitopsWorkspace } from '../helpers/gitops-workspace.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { runAction, type ActionRun, type RunActionOptions } from '../helpers/run-action.js';
+import { githubSubjects } from '../helpers/github-subjects.js';
+
+const SUBJECTS = githubSubjects('coderdemo/coderdemo-gitops');
 
 // Bad input at the action level: the bundled action, run as a runner runs it, must say clearly what is
 // wrong (one or more ::error:: lines naming the file/field/input), never print a stack trace, and leave
@@ -24,7 +27,7 @@ let github: GitHubApiStandIn;
 beforeAll(async () => {
   // IAM enforced with github-oidc.yaml's roles (a reset bootstraps them again).
   moto = await startMoto(ACCOUNT, { workflowRoles: {} });
-  oidc = await startOidcTokenServer({ subject: 'repo:coderdemo/coderdemo-gitops:pull_request' });
+  oidc = await startOidcTokenServer({ subject: SUBJECTS.pullRequest });
   github = await startGitHubApiStandIn();
 }, 60_000);
 afterAll(async () => {
@@ -62,7 +65,12 @@ function run(
   event?: Record<string, unknown>,
 ): Promise<ActionRun> {
   // The subject GitHub issues the job: a pull request's for plan, main's for apply.
-  oidc.subject = `repo:coderdemo/coderdemo-gitops:${action === 'plan-region' ? 'pull_request' : 'ref:refs/heads/main'}`;
+  oidc.subject =
+    action === 'plan-region'
+      ? SUBJECTS.pullRequest
+      : action === 'apply-region'
+        ? SUBJECTS.deployApply
+        : SUBJECTS.deployVerify;
   return runAction({
     action,
     cwd: ws.dir,
