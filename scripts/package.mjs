@@ -38,7 +38,7 @@ for (const action of actions) {
   );
   writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
   // @aws-cdk/aws-service-spec reads its CloudFormation spec database from disk next to the code that
-  // loads it: in a bundle, next to dist/index.js (see src/plan/spec-location.ts).
+  // loads it: in a bundle, next to dist/index.js (see src/review/spec-location.ts).
   if (readFileSync(join(out, 'index.js'), 'utf8').includes('db.json.gz')) {
     copyFileSync(
       join(root, 'node_modules', '@aws-cdk', 'aws-service-spec', 'db.json.gz'),

@@ -1,12 +1,6 @@
-import { GetTemplateCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { GetTemplateCommand, type Change, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { AwsClientFactory } from '../aws/client-factory.js';
-import {
-  changeSetName,
-  contentHash,
-  parseChangeSetDescription,
-  riskExceeds,
-  type Risk,
-} from '../aws/cloudformation/change-set-identity.js';
+import { applyChangeSetName, changeSetName } from '../aws/cloudformation/change-set-identity.js';
 import {
   createChangeSet,
   describeChangeSetFully,
@@ -18,7 +12,7 @@ import {
   updateRollbackFailedMessage,
   waitForStackIdle,
 } from '../aws/cloudformation/execute-change-set.js';
-import { allowsDestructive, setStackPolicy } from '../aws/cloudformation/stack-policy.js';
+import { setStackPolicy } from '../aws/cloudformation/stack-policy.js';
 import type { StackStateCache } from '../aws/cloudformation/stack-outputs.js';
 import { describeStackState } from '../aws/cloudformation/stack-state.js';
 import { deployRegionOf, resolveStackParameters, type Resolved } from '../gitops/resolve-source.js';
@@ -29,13 +23,17 @@ import {
   type RegionConfig,
   type StackSpec,
 } from '../gitops/types.js';
-import { changeSetResourceChanges } from '../plan/change-set-changes.js';
-import type { ResourceChange } from '../plan/plan-types.js';
+import { parseTemplate } from '../gitops/cfn-yaml.js';
+import { changeIdentities } from '../review/change-set-comparison.js';
+import { decideReview, type ReviewedReference } from '../review/review-decision.js';
+import { stackRisk } from '../review/risk-rules.js';
+import { changeSetWithDiff } from '../review/stack-changes.js';
+import { diffTemplates } from '../review/template-diff.js';
+import type { ResourceChange } from '../review/review-types.js';
 import { ConfigurationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { withRetry } from '../util/retry.js';
 import type { AppliedStack } from './apply-types.js';
-import { assessChangeRisk } from './change-risk.js';
 
 /** Everything applying one stack needs; nothing about waves or other stacks. */
 export interface ApplyStackInput {
@@ -64,13 +62,6 @@ export interface ApplyStackInput {
   /** Longest wait for another operation holding a stack (default 10 min, capped by the deadline). */
   busyStackWaitMs?: number;
 }
-
-/**
- * Risk a fresh change set may carry when the plan left no change set for the stack (its parameters were
- * known only after an earlier stack's apply, as on a first rollout): new IAM roles and in-place changes
- * pass, replacing or deleting anything stateful never does without a reviewed plan.
- */
-const UNREVIEWED_LIMIT: Risk = 'medium';
 
 /** `Add Vpc (AWS::EC2::VPC)`, with `, replacement` / `, may replace`. */
 export function changeLine(c: ResourceChange): string {
@@ -203,118 +194,185 @@ export async function applyStack(input: ApplyStackInput): Promise<AppliedStack> 
     const params = Object.fromEntries(
       Object.entries(resolved).map(([k, r]) => [k, (r as Extract<Resolved, { known: true }>).value]),
     );
-    const hash = contentHash(template, params);
     const deployed = state.exists && !state.needsCreate;
 
-    // Nothing to do: same template, same parameters. Checked first so a re-run is quick.
+    // The reviewed change set, read before anything runs (executing a change set deletes the stack's
+    // others): only ever a reference for the comparison, never executed.
+    const reference = await readReviewedReference(cfn, name, input);
+
+    // Nothing to do: same template, same parameters. Checked before making a change set so a re-run is quick.
     if (
       deployed &&
       Object.entries(params).every(([k, v]) => state.parameters[k] === v) &&
       (await templateMatches(cfn, name, template, input.sleep))
     ) {
       input.outputs.record(region.name, spec.name, state.outputs);
-      return done({ result: 'no-changes' });
+      const decision = decideReview({
+        stackName: name,
+        applied: { status: 'no-changes', identities: [], risk: 'none', findings: [] },
+        reviewed: reference,
+        allowDestructive: input.allowDestructive,
+      });
+      return done({
+        result: 'no-changes',
+        decision: decision.kind,
+        reviewed: decision.kind === 'no-changes' && decision.reviewed,
+        reviewedChangeSet: 'name' in reference ? reference.name : undefined,
+        differences: decision.differences.map((d) => d.summary),
+      });
     }
 
-    // The change set the plan made for the reviewed head (or for this commit, when plan-region re-ran on it).
-    const heads = [...new Set([input.reviewedHeadSha, input.headSha].filter((h): h is string => !!h))];
-    let reviewedRisk: Risk | undefined;
-    let staleNote = '';
-    for (const head of heads) {
-      const csName = changeSetName(head, name);
-      const cs = await describeChangeSetFully(cfn, name, csName);
-      const desc = parseChangeSetDescription(cs?.Description);
-      if (!cs || !desc) continue;
-      if (desc.hash !== hash) {
-        reviewedRisk ??= desc.risk;
-        staleNote = `the reviewed change set ${csName} no longer matches the template and parameters`;
-        continue;
-      }
-      if (cs.Status === 'FAILED' && isNoChangesReason(cs.StatusReason)) {
-        return done({ result: 'no-changes', changeSet: csName, reviewed: true });
-      }
-      if (cs.Status === 'CREATE_COMPLETE' && cs.ExecutionStatus === 'AVAILABLE') {
-        const changes = changeSetResourceChanges(cs.Changes ?? []);
-        log.info(`executing the reviewed change set ${csName} (risk ${desc.risk})`);
-        return await execute(input, {
-          cfn,
-          name,
-          csName,
-          created: !deployed,
-          reviewedRisk: desc.risk,
-          risk: desc.risk,
-          changes,
-          done,
-          reviewed: true,
-        });
-      }
-      reviewedRisk ??= desc.risk;
-      staleNote = `the reviewed change set ${csName} is ${cs.ExecutionStatus ?? cs.Status} and cannot be executed`;
-    }
+    const declared = parseTemplate(template, `stacks/${spec.template}.yaml`);
+    const deployedTemplate = deployed ? await deployedTemplateOf(cfn, name, input.sleep) : undefined;
 
-    // No executable reviewed change set: make one from this commit, show it, and weigh it.
-    const freshName = changeSetName(input.headSha, name).replace(/^cg-/, 'ca-');
-    if (staleNote) log.info(`${staleNote}: creating ${freshName}`);
-    const outcome = await createChangeSet({
-      cfn,
+    // Apply's own change set, from main's template and parameters, with the role apply chose.
+    const ownName = applyChangeSetName(input.headSha, name);
+    const own = await createOwnChangeSet(input, { cfn, name, ownName, template, params, deployed });
+    if (own.status === 'failed') {
+      return done({ changeSet: ownName, message: `change set failed: ${own.reason}` });
+    }
+    const merged =
+      own.status === 'ready'
+        ? changeSetWithDiff(own.changes, diffTemplates(deployedTemplate, declared))
+        : { changes: [], iam: undefined };
+    const assessed = stackRisk({
+      region: region.name,
       stackName: name,
-      templateBody: template,
-      parameters: params,
-      name: freshName,
-      // Not the plan's Description format: an apply-made change set must never pass for a reviewed one.
-      description: `coder-gitops apply hash=${hash} head=${input.headSha}`,
-      exists: deployed,
-      roleArn: input.account ? undefined : cloudFormationRoleArn(config.platform),
-      reuse: 'same-description',
-      logger: log,
-      sleep: input.sleep,
+      status: own.status === 'no-changes' ? 'no-changes' : deployed ? 'update' : 'create',
+      changes: merged.changes,
+      iam: merged.iam,
     });
-    if (outcome.status === 'no-changes') return done({ result: 'no-changes', changeSet: freshName });
-    if (outcome.status === 'failed') {
-      return done({
-        changeSet: freshName,
-        message: `change set failed: ${outcome.reason ?? 'no reason given'}`,
-      });
+    const decision = decideReview({
+      stackName: name,
+      applied: {
+        status: own.status,
+        identities: own.status === 'ready' ? changeIdentities(own.changes) : [],
+        risk: assessed.risk,
+        findings: assessed.findings,
+      },
+      reviewed: reference,
+      allowDestructive: input.allowDestructive,
+    });
+    const shown = {
+      changeSet: ownName,
+      reviewedChangeSet: 'name' in reference ? reference.name : undefined,
+      decision: decision.kind,
+      differences: decision.differences.map((d) => d.summary),
+      changes: merged.changes.map(changeLine),
+    };
+    for (const c of merged.changes) log.info(`  ${changeLine(c)}`);
+    for (const d of decision.differences) log.warn(`  differs from the reviewed change set: ${d.summary}`);
+    if (decision.kind === 'no-changes') {
+      return done({ ...shown, result: 'no-changes', reviewed: decision.reviewed });
     }
-    const changes = changeSetResourceChanges(outcome.changes);
-    const assessed = assessChangeRisk(name, changes);
-    for (const c of changes) log.info(`  ${changeLine(c)}`);
-    if (changes.length === 0) log.info('  (parameters only)');
-    const limit = reviewedRisk ?? UNREVIEWED_LIMIT;
-    if (riskExceeds(assessed.risk, limit)) {
-      const why = assessed.findings.filter((f) => riskExceeds(f.level, limit)).map((f) => f.message);
+    if (decision.kind === 'refuse') {
       return done({
+        ...shown,
         result: 'refused',
-        changeSet: freshName,
-        risk: assessed.risk,
-        changes: changes.map(changeLine),
+        risk: decision.risk,
         message:
-          `not applied: this change set carries ${assessed.risk} risk (${why.join('; ')}), more than the reviewed plan ` +
-          `(${reviewedRisk ? `${reviewedRisk} risk` : 'no reviewed change set for this stack'}). Re-plan it: open a pull ` +
-          `request with this change (the plan workflow), or re-run plan-region on ${input.headSha.slice(0, 12)} and then this apply.`,
+          `not applied: ${decision.reason}. Re-plan it: open a pull request with this change (the plan ` +
+          `workflow comments what it would do), or re-run plan-region on ${input.headSha.slice(0, 12)} and then this apply.`,
       });
     }
-    if (input.dryRun) {
+    if (decision.kind === 'execute-with-differences') {
+      log.warn(`${name}: executing ${ownName} from main; ${decision.note}`);
+    } else {
+      log.info(`${name}: executing ${ownName} from main: the same changes as ${shown.reviewedChangeSet}`);
+    }
+    if (input.dryRun)
       return done({
+        ...shown,
         result: 'dry-run',
-        changeSet: freshName,
-        risk: assessed.risk,
-        changes: changes.map(changeLine),
+        risk: decision.risk,
+        reviewed: decision.kind === 'execute-reviewed',
       });
-    }
     return await execute(input, {
       cfn,
       name,
-      csName: freshName,
+      changeSetId: own.id ?? ownName,
       created: !deployed,
-      reviewedRisk: limit,
-      risk: assessed.risk,
-      changes,
+      liftStackPolicy: decision.liftStackPolicy,
+      base: { ...shown, risk: decision.risk, reviewed: decision.kind === 'execute-reviewed' },
       done,
-      reviewed: false,
     });
   } catch (err) {
     return done({ message: failureMessage(err) });
+  }
+}
+
+/** The reviewed change set (`cg-<reviewed head>-<stack>`), described, as a reference. */
+async function readReviewedReference(
+  cfn: CloudFormationClient,
+  stackName: string,
+  input: ApplyStackInput,
+): Promise<ReviewedReference> {
+  // Without a merged pull request, the plan a rollout ran on this very commit is the reference.
+  const head = input.reviewedHeadSha ?? input.headSha;
+  const refName = changeSetName(head, stackName);
+  const cs = await describeChangeSetFully(cfn, stackName, refName);
+  if (!cs) return input.reviewedHeadSha ? { state: 'absent', name: refName } : { state: 'no-pull-request' };
+  if (cs.Status === 'FAILED' && isNoChangesReason(cs.StatusReason))
+    return { state: 'no-changes', name: refName };
+  if (cs.Status === 'CREATE_COMPLETE') {
+    return { state: 'ready', name: refName, identities: changeIdentities(cs.Changes ?? []) };
+  }
+  return {
+    state: 'unusable',
+    name: refName,
+    status: `${cs.Status ?? '?'}${cs.StatusReason ? ` (${cs.StatusReason})` : ''}`,
+  };
+}
+
+async function deployedTemplateOf(
+  cfn: CloudFormationClient,
+  stackName: string,
+  sleep: ApplyStackInput['sleep'],
+): Promise<Record<string, unknown> | undefined> {
+  const out = await withRetry(
+    () => cfn.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' })),
+    { label: `GetTemplate ${stackName}`, sleep },
+  );
+  return out.TemplateBody ? parseTemplate(out.TemplateBody, `deployed template of ${stackName}`) : undefined;
+}
+
+type OwnChangeSet =
+  | { status: 'ready'; id?: string; changes: Change[] }
+  | { status: 'no-changes'; id?: string }
+  | { status: 'failed'; reason: string };
+
+async function createOwnChangeSet(
+  input: ApplyStackInput,
+  a: {
+    cfn: CloudFormationClient;
+    name: string;
+    ownName: string;
+    template: string;
+    params: Record<string, string>;
+    deployed: boolean;
+  },
+): Promise<OwnChangeSet> {
+  try {
+    const outcome = await createChangeSet({
+      cfn: a.cfn,
+      stackName: a.name,
+      templateBody: a.template,
+      parameters: a.params,
+      name: a.ownName,
+      description: `coder-gitops apply head=${input.headSha}`,
+      exists: a.deployed,
+      roleArn: input.account ? undefined : cloudFormationRoleArn(input.config.platform),
+      existing: 'refuse',
+      logger: input.logger,
+      sleep: input.sleep,
+    });
+    if (outcome.status === 'failed') return { status: 'failed', reason: outcome.reason ?? 'no reason given' };
+    if (outcome.status === 'no-changes') return { status: 'no-changes', id: outcome.id };
+    return { status: 'ready', id: outcome.id, changes: outcome.changes };
+  } catch (err) {
+    // CloudFormation (and moto) may refuse an unchanged template at CreateChangeSet itself.
+    if (isNoChangesReason(errorMessage(err))) return { status: 'no-changes' };
+    throw err;
   }
 }
 
@@ -323,43 +381,42 @@ async function execute(
   a: {
     cfn: CloudFormationClient;
     name: string;
-    csName: string;
+    /** The id (ARN) of apply's own change set: executed by id, never by a name someone could reuse. */
+    changeSetId: string;
     created: boolean;
-    reviewedRisk: Risk;
-    risk: Risk;
-    changes: ResourceChange[];
+    liftStackPolicy: boolean;
+    base: Partial<AppliedStack>;
     done: (patch: Partial<AppliedStack>) => AppliedStack;
-    reviewed: boolean;
   },
 ): Promise<AppliedStack> {
   const log = input.logger;
-  const base = {
-    changeSet: a.csName,
-    risk: a.risk,
-    reviewed: a.reviewed,
-    changes: a.changes.map(changeLine),
-  };
-  if (input.dryRun) return a.done({ ...base, result: 'dry-run' });
-  const override = allowsDestructive(a.reviewedRisk, input.allowDestructive);
   if (!a.created) {
-    if (override)
-      log.warn(`${a.name}: stack policy override for this change (reviewed as high risk, allow-destructive)`);
-    await setStackPolicy(a.cfn, a.name, override, input.sleep);
+    if (a.liftStackPolicy)
+      log.warn(
+        `${a.name}: stack policy lifted for this change (allow-destructive, high risk, the same high-risk changes as reviewed)`,
+      );
+    await setStackPolicy(a.cfn, a.name, a.liftStackPolicy, input.sleep);
   }
-  const result = await executeChangeSet({
-    cfn: a.cfn,
-    stackName: a.name,
-    changeSetName: a.csName,
-    logger: log,
-    timeoutMs: remaining(input),
-    sleep: input.sleep,
-    pollIntervalMs: input.pollIntervalMs,
-    now: input.now,
-  });
-  if (!result.ok) return a.done({ ...base, result: 'failed', message: result.message });
-  // Back to the protective policy (and the first one, for a new stack).
-  if (override || a.created) await setStackPolicy(a.cfn, a.name, false, input.sleep);
+  let result: Awaited<ReturnType<typeof executeChangeSet>>;
+  try {
+    result = await executeChangeSet({
+      cfn: a.cfn,
+      stackName: a.name,
+      changeSetName: a.changeSetId,
+      logger: log,
+      timeoutMs: remaining(input),
+      sleep: input.sleep,
+      pollIntervalMs: input.pollIntervalMs,
+      now: input.now,
+    });
+  } finally {
+    // A lifted policy goes back on whatever happened (a failed run must not leave the stack open).
+    if (a.liftStackPolicy) await setStackPolicy(a.cfn, a.name, false, input.sleep);
+  }
+  if (!result.ok) return a.done({ ...a.base, result: 'failed', message: result.message });
+  // The protective policy on a stack just created.
+  if (a.created) await setStackPolicy(a.cfn, a.name, false, input.sleep);
   const state = await describeStackState(a.cfn, a.name);
   input.outputs.record(input.region.name, input.spec.name, state.outputs);
-  return a.done({ ...base, result: a.created ? 'created' : 'updated' });
+  return a.done({ ...a.base, result: a.created ? 'created' : 'updated' });
 }

@@ -1,6 +1,7 @@
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
 import type { DnsMode } from '../aws/route53/alias-records.js';
 import type { ClusterReport } from '../cluster/ensure-cluster.js';
+import type { ReviewDecision } from '../review/review-decision.js';
 
 /** What happened to one stack. */
 export type StackResult =
@@ -13,9 +14,18 @@ export interface AppliedStack {
   deployRegion: string;
   stack: string;
   stackName: string;
-  /** The change set executed (or created, for dry-run/refused). */
+  /** Apply's own change set (created in this run, from main): executed, or refused / dry-run. */
   changeSet?: string;
-  /** Executed exactly what the plan showed (its change set, same content hash). */
+  /** The reviewed change set it was compared with (a reference only, never executed). */
+  reviewedChangeSet?: string;
+  /** The review module's decision (review-decision.ts); absent when no change set was made. */
+  decision?: ReviewDecision['kind'];
+  /** Where apply's change set and the reviewed one differ (action, logical id, type, replacement, paths). */
+  differences?: string[];
+  /**
+   * What apply executed has exactly the reviewed change set's changes (or nothing was to be done and the
+   * review showed nothing either).
+   */
   reviewed: boolean;
   result: StackResult;
   risk?: Risk;

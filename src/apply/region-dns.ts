@@ -90,9 +90,7 @@ export async function applyRegionDns(
   }
   let verify: RegionVerifyReport | undefined;
   let effective = mode;
-  const entersRouting =
-    mode === 'promote' && preview.changes.some((c) => / \(latency /.test(c) && c.startsWith('UPSERT'));
-  if (entersRouting) {
+  if (mode === 'promote' && preview.entersLatencyRouting) {
     const verifier = input.verifier ?? verifyRegionEndpoint;
     log.info(
       `verifying ${region.name}.${platform.domain} at ${nlb.dnsName} before it enters latency routing`,

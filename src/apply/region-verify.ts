@@ -20,7 +20,8 @@ export interface RegionVerifyInput {
 }
 
 export interface RegionVerifyResult {
-  status: 'pass' | 'degraded' | 'fail';
+  /** `not-run`: a check could not run; never promoted on. */
+  status: 'pass' | 'degraded' | 'fail' | 'not-run';
   summary: string;
 }
 
@@ -61,13 +62,24 @@ export const verifyRegionEndpoint: RegionVerifier = async (input) => {
       sleep: input.sleep,
     });
     const failing = failingResults(report.results);
-    return {
-      status: report.status,
-      summary:
-        failing.length === 0
-          ? `${report.results.length} checks passed`
-          : failing.map((r) => `${r.target}: ${r.summary}${r.reason ? ` (${r.reason})` : ''}`).join('; '),
-    };
+    const notRun = report.results.filter((r) => r.status === 'not-run');
+    const passed = report.results.filter((r) => r.status === 'pass' || r.status === 'warn').length;
+    if (failing.length > 0) {
+      return {
+        status: report.status,
+        summary: failing
+          .map((r) => `${r.target}: ${r.summary}${r.reason ? ` (${r.reason})` : ''}`)
+          .join('; '),
+      };
+    }
+    // A region enters latency routing only on checks that ran: one that did not is not a pass.
+    if (notRun.length > 0 || passed === 0) {
+      return {
+        status: 'not-run',
+        summary: `${passed} passed, ${notRun.length} not run (${notRun.map((r) => `${r.target}: ${r.reason ?? r.summary}`).join('; ') || 'no checks'})`,
+      };
+    }
+    return { status: 'pass', summary: `${passed} passed, 0 not run` };
   } catch (err) {
     return { status: 'fail', summary: `verification could not run: ${errorMessage(err)}` };
   }

@@ -9,14 +9,18 @@ import { parseOptionalNameserver } from '../verify/verify-inputs.js';
 import { parseResolveOverrides } from '../verify/resolve-overrides.js';
 import { parseCommandArgs, str } from './args.js';
 import { awsFactory, COMMON_OPTIONS, commonSettings, emit } from './common.js';
-import { gitHead, gitRoot } from './git-head.js';
+import { checkMainTip, gitHead, gitRoot } from './git-head.js';
+import { InputError } from '../util/errors.js';
 
 export const APPLY_HELP = `coder-gitops apply [--region all|changed|<names>] [--dry-run] [--dns promote|hold|remove]
     [--cluster eks|kubeconfig|skip] [--allow-destructive] [--timeout-minutes 60] [--flux-cli flux]
     [--resolve host:port:address[:port]]... [--ca-file PEM] [--nameserver host[:port]]
     [--role-to-assume ARN] [--allowed-account-ids IDS] [--gitops-dir gitops] [--json]
 coder-gitops apply --account    apply the account-level stacks (github-oidc) with administrator credentials
-  Applies regions in waves as the apply-region action does. --region changed compares with --base-ref.`;
+  Applies regions in waves as the apply-region action does. --region changed compares with --base-ref.
+  Every stack runs a change set apply creates itself from this checkout, compared with the reviewed one.
+  --account refuses unless the checkout is the tip of main: the gitops folder has no uncommitted
+  changes, and HEAD equals origin/<platform.yaml github.branch> fetched just before.`;
 
 /** `coder-gitops apply`: exit 0 when applied (or nothing to do), 1 when anything failed. */
 export async function applyCommand(argv: string[]): Promise<number> {
@@ -59,6 +63,13 @@ export async function applyCommand(argv: string[]): Promise<number> {
   const config = await loadValidatedGitops(settings.gitopsDir);
   if (settings.hostedZoneId) config.platform.hostedZoneId = settings.hostedZoneId;
   const repoDir = await gitRoot(dirname(settings.gitopsDir));
+  let accountHead: string | undefined;
+  if (values.account) {
+    const tip = await checkMainTip(repoDir, config.platform.github.branch, settings.gitopsDir);
+    if (!tip.ok) throw new InputError('account', `refusing to apply the account stacks: ${tip.reason}`);
+    settings.logger.info(`account stacks from ${tip.sha.slice(0, 12)}: ${tip.how}`);
+    accountHead = tip.sha;
+  }
   const choice = values.account
     ? { regions: [], why: 'account-level stacks only' }
     : await selectRegions(config, selection, {
@@ -72,7 +83,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
     config,
     gitopsDir: config.dir,
     regions: choice.regions,
-    headSha: str(values, 'head-sha') || (await gitHead(repoDir)) || 'local',
+    headSha: accountHead ?? (str(values, 'head-sha') || (await gitHead(repoDir)) || 'local'),
     dryRun: values['dry-run'] === true,
     dns,
     cluster,

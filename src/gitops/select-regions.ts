@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { changedFiles, regionsTouched } from '../plan/changed-regions.js';
+import { changedFiles, regionsTouched } from './changed-regions.js';
 import { InputError } from '../util/errors.js';
 import type { RegionSelection } from '../util/inputs.js';
 import type { GitopsConfig } from './types.js';

@@ -8,14 +8,15 @@ import type { GitopsConfig, RegionConfig } from '../gitops/types.js';
 import { loadValidatedGitops } from '../gitops/validate-gitops.js';
 import { ConfigurationError, ConfigurationErrors, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { regionsTouched } from './changed-regions.js';
+import { regionsTouched } from '../gitops/changed-regions.js';
 import { diffClusterVars, type ClusterVarAfter } from './cluster-vars-diff.js';
 import { readCurrentDns } from './current-dns.js';
 import { diffDns, type CurrentDns } from './dns-diff.js';
 import { diffFlux, diffRendered } from './flux-diff.js';
 import { planStack, type PlanError } from './plan-stack.js';
 import type { PlanReport, RegionPlan, RiskFinding, StackPlan } from './plan-types.js';
-import { assessDns, assessFlux, overallRisk } from './risk-rules.js';
+import { regionPlanChanged, stackPlanChanged } from '../review/changed.js';
+import { assessDns, assessFlux, overallRisk } from '../review/risk-rules.js';
 import { StackStateCache } from '../aws/cloudformation/stack-outputs.js';
 import { estimateRegionRollout } from './rollout-estimate.js';
 import { RISK_LEVELS } from '../aws/cloudformation/change-set-identity.js';
@@ -56,15 +57,6 @@ function toErrors(err: unknown): PlanError[] {
 
 function rank(f: RiskFinding): number {
   return RISK_LEVELS.indexOf(f.level);
-}
-
-function stackChanged(s: StackPlan): boolean {
-  if (s.status === 'create' || s.status === 'update' || s.status === 'blocked') return true;
-  return s.status !== 'no-changes' && s.changes.length > 0;
-}
-
-function regionChanged(r: RegionPlan): boolean {
-  return r.stacks.some(stackChanged) || r.flux.length > 0 || r.dns.length > 0 || r.clusterVars.length > 0;
 }
 
 function vars(resolved: Record<string, Resolved>): Record<string, string | undefined> {
@@ -177,9 +169,9 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
   const findings = [...stacks.flatMap((s) => s.findings), ...assessFlux(flux), ...assessDns(dns)].sort(
     (a, b) => rank(b) - rank(a),
   );
-  const hasChanges = regionChanged({ stacks, flux, dns, clusterVars } as RegionPlan);
+  const hasChanges = regionPlanChanged({ stacks, flux, dns, clusterVars } as RegionPlan);
   log.info(
-    `${stacks.filter(stackChanged).length}/${stacks.length} stacks change, ${flux.length} Flux, ${dns.length} DNS, ${clusterVars.length} cluster-vars changes`,
+    `${stacks.filter(stackPlanChanged).length}/${stacks.length} stacks change, ${flux.length} Flux, ${dns.length} DNS, ${clusterVars.length} cluster-vars changes`,
   );
   const planned: RegionPlan = {
     region: region.name,
@@ -323,7 +315,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
   report.findings = [...accountFindings, ...report.regions.flatMap((r) => r.findings)].sort(
     (a, b) => rank(b) - rank(a),
   );
-  report.hasChanges = report.account.some(stackChanged) || report.regions.some(regionChanged);
+  report.hasChanges = report.account.some(stackPlanChanged) || report.regions.some(regionPlanChanged);
   report.risk = overallRisk(report.findings, report.hasChanges);
   log.info(
     `plan ${report.mode}: ${report.hasChanges ? 'changes' : 'no changes'}, risk ${report.risk}` +

@@ -4,14 +4,8 @@ import {
   changeSetName,
   contentHash,
   formatChangeSetDescription,
-  parseChangeSetDescription,
-  type Risk,
 } from '../aws/cloudformation/change-set-identity.js';
-import {
-  createChangeSet,
-  isNoChangesReason,
-  type ChangeSetOutcome,
-} from '../aws/cloudformation/change-sets.js';
+import { createChangeSet, isNoChangesReason } from '../aws/cloudformation/change-sets.js';
 import type { StackState } from '../aws/cloudformation/stack-state.js';
 import { parseTemplate } from '../gitops/cfn-yaml.js';
 import { displayPath } from '../gitops/load-gitops.js';
@@ -25,12 +19,11 @@ import {
 } from '../gitops/types.js';
 import { ConfigurationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { changeSetIam, changeSetResourceChanges, mergeResourceChanges } from './change-set-changes.js';
-import { mergeIamSummaries } from './iam-policy-diff.js';
 import type { ParameterChange, StackPlan } from './plan-types.js';
-import { assessStack, overallRisk } from './risk-rules.js';
+import { stackRisk } from '../review/risk-rules.js';
+import { changeSetWithDiff } from '../review/stack-changes.js';
 import type { StackStateCache } from '../aws/cloudformation/stack-outputs.js';
-import { diffTemplates, type TemplateDiffResult } from './template-diff.js';
+import { diffTemplates, type TemplateDiffResult } from '../review/template-diff.js';
 
 /** A problem that stopped (part of) a plan, for PlanReport.errors. */
 export interface PlanError {
@@ -138,9 +131,7 @@ function knownValues(resolved: Record<string, Resolved>): Record<string, string 
 }
 
 function finish(plan: StackPlan): StackPlan {
-  plan.findings = assessStack(plan);
-  const changes = plan.changes.length > 0 || ['create', 'update', 'blocked'].includes(plan.status);
-  plan.risk = overallRisk(plan.findings, changes);
+  Object.assign(plan, stackRisk(plan));
   return plan;
 }
 
@@ -154,7 +145,7 @@ function describeState(state: StackState): string | undefined {
 
 /**
  * Plan one stack: template diff base → head (always), parameters resolved against deployed outputs, and
- * online the change set named for the head SHA (reused when its content hash matches). A parameter fed
+ * online a fresh change set named for the head SHA (one left under that name is replaced). A parameter fed
  * by an output that does not exist yet makes the stack `blocked` (known after apply) without a change set.
  * Never throws: AWS failures become a `failed` stack with the reason.
  */
@@ -263,60 +254,43 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
   const hash = contentHash(head.body, params);
   plan.hash = hash;
   plan.changeSetName = changeSetName(input.headSha, name);
-  // The Description carries the reviewed risk; estimate it from the template diff, then correct it once.
-  const estimate = finish({
-    ...plan,
-    status: state.needsCreate ? 'create' : 'update',
-    changes: diff.changes,
-    iam: diff.iam,
-  }).risk;
-  const request = (risk: Risk, reuse: 'same-hash' | 'same-description') =>
-    createChangeSet({
+  try {
+    // Always a fresh change set: one found under this name may be anybody's (the plan role can create
+    // change sets), so neither its name nor its Description makes it this plan's.
+    const outcome = await createChangeSet({
       cfn: aws.factory.cloudFormation(deployRegion),
       stackName: name,
-      templateBody: head.body!,
+      templateBody: head.body,
       parameters: params,
-      name: plan.changeSetName!,
-      description: formatChangeSetDescription({ hash, risk, head: input.headSha }),
+      name: plan.changeSetName,
+      // For people reading the console only: nothing reads it back.
+      description: formatChangeSetDescription({ hash, head: input.headSha }),
       exists: !state.needsCreate,
       // Regional stacks run as the github-oidc CloudFormation role; account stacks are a person's, with their own rights.
       roleArn: input.config.platform.account.stacks.includes(input.spec)
         ? undefined
         : cloudFormationRoleArn(input.config.platform),
-      reuse,
+      existing: 'replace',
       logger: log,
       sleep: input.sleep,
     });
-  const apply = (outcome: ChangeSetOutcome) => {
     plan.changeSetId = outcome.id;
     plan.reason = outcome.reason;
     if (outcome.status === 'no-changes') {
       Object.assign(plan, { status: 'no-changes', changes: [], iam: undefined });
     } else if (outcome.status === 'failed') {
       Object.assign(plan, { status: 'failed', changes: diff.changes, iam: diff.iam });
+      // What was reviewed cannot be applied as it is: the step must fail, not only show it.
+      errors.push({ message: `${name}: change set ${plan.changeSetName} FAILED: ${plan.reason}` });
     } else {
-      const online = changeSetResourceChanges(outcome.changes);
       Object.assign(plan, {
         status: state.needsCreate ? 'create' : 'update',
-        changes: mergeResourceChanges(online, diff.changes),
-        iam: mergeIamSummaries(changeSetIam(outcome.changes), diff.iam),
+        ...changeSetWithDiff(outcome.changes, diff),
       });
     }
-    return finish(plan);
-  };
-  try {
-    let outcome = await request(estimate, 'same-hash');
-    apply(outcome);
-    const described = parseChangeSetDescription(outcome.description)?.risk;
-    if (outcome.status === 'ready' && described !== plan.risk) {
-      log.debug(
-        `${name}: change set risk ${described ?? '?'} → ${plan.risk}; recreating it with the reviewed risk`,
-      );
-      outcome = await request(plan.risk, 'same-description');
-      apply(outcome);
-    }
+    finish(plan);
     log.info(
-      `${name}: ${plan.status}${outcome.reused ? ' (change set reused)' : ''}` +
+      `${name}: ${plan.status}` +
         (plan.status === 'failed'
           ? `: ${plan.reason}`
           : ` (${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'}, risk ${plan.risk})`),

@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { checkoutBase } from './base-checkout.js';
-import { changedFiles } from './changed-regions.js';
+import { changedFiles } from '../gitops/changed-regions.js';
 
 export interface PlanBase {
   /** The gitops folder as it was at the base revision. */

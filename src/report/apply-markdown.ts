@@ -34,7 +34,13 @@ function dnsText(r: RegionApplyReport): string {
 function stackRow(s: AppliedStack): string {
   const where = s.deployRegion !== s.region ? ` (in ${s.deployRegion})` : '';
   const reviewed =
-    s.result === 'no-changes' || s.result === 'not-reached' ? '' : s.reviewed ? 'reviewed' : 'made at apply';
+    s.result === 'not-reached'
+      ? ''
+      : s.reviewed
+        ? 'reviewed: true'
+        : s.decision
+          ? `reviewed: false (${s.differences?.length ? `${s.differences.length} difference${s.differences.length === 1 ? '' : 's'}` : 'no reviewed change set'})`
+          : '';
   return `| ${escapeText(s.region)} | ${codeSpan(s.stackName)}${escapeText(where)} | ${ICON[s.result] ?? ''} ${s.result} | ${
     s.changeSet ? codeSpan(s.changeSet) : ''
   } | ${reviewed}${s.risk ? ` (${s.risk})` : ''} | ${seconds(s.durationMs)} |`;
@@ -74,14 +80,22 @@ export function renderApplyMarkdown(report: ApplyReport, opts: { runUrl?: string
       '',
       '### Stacks',
       '',
-      '| region | stack | result | change set | source | duration |',
+      '| region | stack | result | change set (made by apply from main) | matches the review | duration |',
       '|---|---|---|---|---|---|',
     );
     for (const s of stacks) lines.push(stackRow(s));
-    const detailed = stacks.filter((s) => s.message || s.changes.length > 0);
+    const detailed = stacks.filter((s) => s.message || s.changes.length > 0 || s.differences?.length);
     for (const s of detailed) {
       lines.push('', `<details><summary>${s.stackName}: ${s.result}</summary>`, '');
       if (s.message) lines.push(escapeText(clip(s.message, 4000)), '');
+      if (s.differences?.length) {
+        lines.push(
+          `Differs from the reviewed change set ${s.reviewedChangeSet ? codeSpan(s.reviewedChangeSet) : ''}:`,
+          '',
+        );
+        for (const d of s.differences.slice(0, 100)) lines.push(`- ${escapeText(d)}`);
+        lines.push('');
+      }
       for (const c of s.changes.slice(0, 200)) lines.push(`- ${escapeText(c)}`);
       lines.push('', '</details>');
     }
@@ -108,14 +122,26 @@ function pad(cells: string[][]): string[] {
 /** The same for a terminal (the CLI): a status line, a stack table, and the failures. */
 export function renderApplyTerminal(report: ApplyReport): string {
   const out: string[] = [`apply: ${report.status} (${seconds(report.durationMs)})`];
-  const rows = [['REGION', 'STACK', 'RESULT', 'CHANGE SET', 'TIME']];
-  for (const s of report.regions.flatMap((r) => r.stacks)) {
-    rows.push([s.region, s.stackName, s.result, s.changeSet ?? '', seconds(s.durationMs)]);
+  const rows = [['REGION', 'STACK', 'RESULT', 'REVIEWED', 'CHANGE SET', 'TIME']];
+  const stacks = report.regions.flatMap((r) => r.stacks);
+  for (const s of stacks) {
+    rows.push([
+      s.region,
+      s.stackName,
+      s.result,
+      String(s.reviewed),
+      s.changeSet ?? '',
+      seconds(s.durationMs),
+    ]);
   }
   if (rows.length > 1) out.push('', ...pad(rows));
   const regions = [['REGION', 'STATUS', 'CLUSTER', 'DNS']];
   for (const r of report.regions) regions.push([r.region, r.status, r.cluster.status, dnsText(r)]);
   if (regions.length > 1) out.push('', ...pad(regions));
+  for (const s of stacks) {
+    for (const d of s.differences ?? [])
+      out.push(`${s.stackName}: differs from ${s.reviewedChangeSet ?? 'the review'}: ${d}`);
+  }
   if (report.errors.length > 0) out.push('', ...report.errors.map((e) => `error: ${e}`));
   return `${out.join('\n')}\n`;
 }

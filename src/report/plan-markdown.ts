@@ -1,3 +1,4 @@
+import { regionPlanChanged, stackPlanChanged } from '../review/changed.js';
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
 import type {
   FluxObjectChange,
@@ -58,8 +59,8 @@ export function blastRadius(report: PlanReport): BlastRadius {
   const changes = stacks.flatMap((s) => s.changes);
   const flux = report.regions.flatMap((r) => r.flux);
   return {
-    regions: report.regions.filter(regionHasChanges).length,
-    stacks: stacks.filter(stackHasChanges).length,
+    regions: report.regions.filter(regionPlanChanged).length,
+    stacks: stacks.filter(stackPlanChanged).length,
     replacements: changes.filter((c) => c.replacement === 'True').length,
     conditionalReplacements: changes.filter((c) => c.replacement === 'Conditional').length,
     deletions:
@@ -70,14 +71,6 @@ export function blastRadius(report: PlanReport): BlastRadius {
     fluxChanges: flux.length,
     dnsChanges: report.regions.reduce((n, r) => n + r.dns.length, 0),
   };
-}
-
-function stackHasChanges(s: StackPlan): boolean {
-  return s.status === 'create' || s.status === 'failed' || s.changes.length > 0 || s.templateDiff !== '';
-}
-
-function regionHasChanges(r: RegionPlan): boolean {
-  return r.stacks.some(stackHasChanges) || r.flux.length > 0 || r.dns.length > 0 || r.clusterVars.length > 0;
 }
 
 /** Every finding once (report, region and stack level), highest first. */
@@ -250,7 +243,7 @@ function headerBlock(report: PlanReport, opts: PlanMarkdownOptions): string {
       `| Region | Risk | Stacks changed | Flux | DNS | Cluster vars |\n|---|---|---|---|---|---|\n${report.regions
         .map(
           (r) =>
-            `| ${escapeText(r.region)}${r.enabled ? '' : ' (disabled)'} | ${RISK_ICON[r.risk]} ${r.risk} | ${r.stacks.filter(stackHasChanges).length}/${r.stacks.length} | ${r.flux.length} | ${r.dns.length} | ${r.clusterVars.length} |`,
+            `| ${escapeText(r.region)}${r.enabled ? '' : ' (disabled)'} | ${RISK_ICON[r.risk]} ${r.risk} | ${r.stacks.filter(stackPlanChanged).length}/${r.stacks.length} | ${r.flux.length} | ${r.dns.length} | ${r.clusterVars.length} |`,
         )
         .join('\n')}`,
     );
@@ -308,7 +301,7 @@ function findingBlocks(report: PlanReport): Block[] {
 }
 
 function regionBlocks(region: RegionPlan): Block[] {
-  const changedStacks = region.stacks.filter(stackHasChanges).length;
+  const changedStacks = region.stacks.filter(stackPlanChanged).length;
   const bits = [
     `${RISK_ICON[region.risk]} ${region.risk} risk`,
     `${changedStacks} stack${changedStacks === 1 ? '' : 's'} changed`,
@@ -405,7 +398,7 @@ function stacksTable(stacks: StackPlan[]): string {
   const rows: string[] = [];
   const unchanged: string[] = [];
   for (const s of stacks) {
-    if (!stackHasChanges(s) && s.status !== 'blocked' && s.status !== 'offline') {
+    if (!stackPlanChanged(s) && s.status !== 'blocked' && s.status !== 'offline') {
       unchanged.push(s.stack);
       continue;
     }

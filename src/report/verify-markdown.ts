@@ -135,6 +135,7 @@ export function renderVerifyMarkdown(report: VerifyReport, title = 'verify-endpo
     pass: '✅ pass',
     degraded: '🟠 degraded',
     fail: '❌ fail',
+    'not-run': '⏭️ not run',
   };
   out.push(`## ${escapeText(title)}: ${head[report.status]}`, '');
   out.push(

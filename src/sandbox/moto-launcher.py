@@ -39,6 +39,71 @@ from moto.ec2.models import security_groups as sg_models
 from moto.rds import models as rds_models
 from moto.server import main
 
+
+# --- Operations moto lacks answer NotImplemented (issue 12) -------------------------------------------
+# moto answers an operation it does not have with a bare HTML 404 (no route: Route 53's TestDNSAnswer) or
+# an HTML 500 (a known action without an implementation: CloudFormation's DetectStackDrift). Real AWS
+# answers 404 for real errors too (NoSuchHostedZone), so product code cannot tell the two apart from the
+# status. Here both become an AWS-shaped error with the code NotImplemented (HTTP 501): product code keeps
+# one rule ("unavailable" means UnknownOperation/NotImplemented), real 404s stay real errors.
+from moto.core import responses as _core_responses
+from moto.moto_server import werkzeug_app as _werkzeug_app
+
+
+def _not_implemented_reply(environ, start_response, message):
+    content_type = environ.get("CONTENT_TYPE", "")
+    if "json" in content_type:
+        body = ('{"__type":"NotImplemented","message":"%s"}' % message.replace('"', "'")).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", "NotImplemented")]
+    else:
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>NotImplemented</Code>"
+            "<Message>%s</Message></Error></ErrorResponse>" % message
+        ).encode()
+        headers = [("Content-Type", "text/xml")]
+    start_response("501 NOT IMPLEMENTED", headers + [("Content-Length", str(len(body)))])
+    return [body]
+
+
+_original_call_action = _core_responses.BaseResponse.call_action
+
+
+def _call_action(self):
+    try:
+        return _original_call_action(self)
+    except NotImplementedError as err:
+        raise _Unimplemented(str(err)) from err
+
+
+class _Unimplemented(Exception):
+    pass
+
+
+def _dispatch(self, environ, start_response):
+    app = self.get_application(environ)
+    seen = {}
+
+    def capture(status, headers, exc_info=None):
+        seen["status"], seen["headers"] = status, headers
+        return lambda _data: None
+
+    operation = "%s %s" % (environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+    try:
+        body = b"".join(app(environ, capture))
+    except _Unimplemented as err:
+        return _not_implemented_reply(environ, start_response, str(err))
+    status = seen.get("status", "500")
+    # Flask's own page for a path no moto route serves (an AWS error body is never HTML).
+    if status.startswith("404") and b"<title>404 Not Found</title>" in body:
+        return _not_implemented_reply(environ, start_response, "moto does not implement %s" % operation)
+    start_response(status, seen.get("headers", []))
+    return [body]
+
+
+_core_responses.BaseResponse.call_action = _call_action
+_werkzeug_app.DomainDispatcherApplication.__call__ = _dispatch
+# -------------------------------------------------------------------------------------------------------
+
 _original_execute = cfn_models.CloudFormationBackend.execute_change_set
 _original_update_resource = cfn_parsing.parse_and_update_resource
 

@@ -95,10 +95,14 @@ export function worseStatus(a: CheckStatus, b: CheckStatus): CheckStatus {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
-/** The report's status: any fail → fail, any degraded → degraded, otherwise pass (warn and not-run page no one). */
-export function overallStatus(results: CheckResult[]): 'pass' | 'degraded' | 'fail' {
+/**
+ * The report's status: any fail → fail, any degraded → degraded; `not-run` when nothing ran at all (a
+ * check that did not run never counts as passing); otherwise pass (warn and a partial not-run page no one).
+ */
+export function overallStatus(results: CheckResult[]): 'pass' | 'degraded' | 'fail' | 'not-run' {
   if (results.some((r) => r.status === 'fail')) return 'fail';
   if (results.some((r) => r.status === 'degraded')) return 'degraded';
+  if (results.every((r) => r.status === 'not-run')) return 'not-run';
   return 'pass';
 }
 

@@ -236,16 +236,22 @@ function httpStatusOf(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
 
-/** moto (and other emulators) lack TestDNSAnswer: a 404 is "cannot ask", not a routing failure. */
+/**
+ * An endpoint without TestDNSAnswer answers UnknownOperation/NotImplemented (the sandbox's moto launcher
+ * does so for every operation moto lacks): "cannot ask", not a routing failure. A bare 404 is not that:
+ * real Route 53 answers NoSuchHostedZone with 404 too, and a wrong zone id must fail.
+ */
 function isUnavailable(err: unknown): boolean {
-  return httpStatusOf(err) === 404 || /UnknownOperation|NotImplemented/i.test(errorCode(err));
+  return /^(UnknownOperation|UnknownOperationException|NotImplemented|NotImplementedException)$/i.test(
+    errorCode(err),
+  );
 }
 
 function unavailable(err: unknown): CheckResult {
   return notRun(
     'routing',
     'route53 TestDNSAnswer',
-    `TestDNSAnswer is not available at this endpoint (HTTP ${httpStatusOf(err) ?? errorCode(err)}): emulator?`,
+    `TestDNSAnswer is not available at this endpoint (${errorCode(err)}, HTTP ${httpStatusOf(err) ?? '?'})`,
   );
 }
 

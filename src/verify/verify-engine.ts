@@ -49,7 +49,7 @@ export interface VerifyOptions {
 }
 
 export interface VerifyReport {
-  status: 'pass' | 'degraded' | 'fail';
+  status: 'pass' | 'degraded' | 'fail' | 'not-run';
   results: CheckResult[];
   matrix: RoutingMatrix | undefined;
   known: KnownBehaviour[];

@@ -238,7 +238,7 @@ describe('an apply interrupted by the emulator going away', () => {
       message: 'not started: network failed',
     });
     expect(cut.errors.join('\n')).toMatch(
-      /us-west-2: demo-us-west-2-network: could not (execute|describe) change set ca-\w+-demo-us-west-2-network (on|of) demo-us-west-2-network: .*AWS could not be reached.*re-run apply to continue/,
+      /us-west-2: demo-us-west-2-network: could not (execute|describe|create) change set .*demo-us-west-2-network.*AWS could not be reached.*re-run apply to continue/,
     );
 
     await proxy.resume();

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { diffFlux } from '../../src/plan/flux-diff.js';
 import { renderRegion } from '../../src/gitops/render-flux.js';
-import { assessFlux } from '../../src/plan/risk-rules.js';
+import { assessFlux } from '../../src/review/risk-rules.js';
 import type { FluxObjectChange } from '../../src/plan/plan-types.js';
 
 const fixtures = path.resolve('test/fixtures');

@@ -1,10 +1,12 @@
 import {
   CreateChangeSetCommand,
   DescribeStacksCommand,
+  DetectStackDriftCommand,
   ExecuteChangeSetCommand,
   waitUntilChangeSetCreateComplete,
   type CloudFormationClient,
 } from '@aws-sdk/client-cloudformation';
+import { GetHostedZoneCommand, TestDNSAnswerCommand } from '@aws-sdk/client-route-53';
 import { AwsClientFactory } from '../../src/aws/client-factory.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 
@@ -169,4 +171,20 @@ test('a second CREATE change set joins the stack under review instead of making 
   expect(named).toHaveLength(1);
   expect(named[0]!.StackStatus).toBe('CREATE_COMPLETE');
   expect(named[0]!.Outputs?.find((o) => o.OutputKey === 'Label')?.OutputValue).toBe('review-b');
+});
+
+test('an operation moto lacks answers NotImplemented (HTTP 501); a real not-found stays a real 404', async () => {
+  const r53 = new AwsClientFactory({ maxAttempts: 1 }).route53();
+  const missing = await r53
+    .send(new TestDNSAnswerCommand({ HostedZoneId: 'Z1', RecordName: 'a.example', RecordType: 'A' }))
+    .catch((e: unknown) => e as { name: string; $metadata: { httpStatusCode?: number } });
+  expect(missing).toMatchObject({ name: 'NotImplemented', $metadata: { httpStatusCode: 501 } });
+  const zone = await r53
+    .send(new GetHostedZoneCommand({ Id: 'ZNOSUCHZONE' }))
+    .catch((e: unknown) => e as { name: string; $metadata: { httpStatusCode?: number } });
+  expect(zone).toMatchObject({ name: 'NoSuchHostedZone', $metadata: { httpStatusCode: 404 } });
+  const drift = await cfn
+    .send(new DetectStackDriftCommand({ StackName: 'launcher-test' }))
+    .catch((e: unknown) => e as { name: string });
+  expect(drift).toMatchObject({ name: 'NotImplemented' });
 });

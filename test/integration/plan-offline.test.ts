@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkoutBase } from '../../src/plan/base-checkout.js';
-import { changedFiles } from '../../src/plan/changed-regions.js';
+import { changedFiles } from '../../src/gitops/changed-regions.js';
 import { runPlan } from '../../src/plan/plan-engine.js';
 import type { PlanReport } from '../../src/plan/plan-types.js';
 import { InputError } from '../../src/util/errors.js';

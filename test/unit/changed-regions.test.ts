@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { changedFiles, regionsTouched } from '../../src/plan/changed-regions.js';
+import { changedFiles, regionsTouched } from '../../src/gitops/changed-regions.js';
 import { loadGitops } from '../../src/gitops/load-gitops.js';
 import type { GitopsConfig } from '../../src/gitops/types.js';
 

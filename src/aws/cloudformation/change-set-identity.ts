@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** Risk levels, ordered. */
 export const RISK_LEVELS = ['none', 'low', 'medium', 'high'] as const;
@@ -22,6 +22,21 @@ export function changeSetName(headSha: string, stackName: string): string {
   return `cg-${sha}-${stackName}`.replace(/[^a-zA-Z0-9-]/g, '-').slice(0, 128);
 }
 
+/**
+ * The change set apply creates for itself: `ca-<12 hex of the commit>-<16 hex of randomness>-<stack>`.
+ * The nonce makes it a name nobody can have chosen before this run (the plan role can create change sets
+ * under any name); it comes before the stack name so truncation to 128 characters never cuts it.
+ */
+export function applyChangeSetName(
+  headSha: string,
+  stackName: string,
+  nonce = randomBytes(8).toString('hex'),
+): string {
+  return changeSetName(headSha, stackName)
+    .replace(/^cg-([0-9a-z]+)-/, `ca-$1-${nonce}-`)
+    .slice(0, 128);
+}
+
 /** Hash of what a change set applies: the template body and the resolved parameters (order-independent). */
 export function contentHash(templateBody: string, parameters: Record<string, string>): string {
   const canonical = JSON.stringify([
@@ -33,20 +48,10 @@ export function contentHash(templateBody: string, parameters: Record<string, str
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
-export interface ChangeSetDescription {
-  hash: string;
-  risk: Risk;
-  head: string;
-}
-
-/** The change set's Description: `coder-gitops plan hash=<hash> risk=<risk> head=<sha>` (under 1024 chars). */
-export function formatChangeSetDescription(d: ChangeSetDescription): string {
-  return `coder-gitops plan hash=${d.hash} risk=${d.risk} head=${d.head}`;
-}
-
-/** Reads a Description written by {@link formatChangeSetDescription}; undefined for anything else. */
-export function parseChangeSetDescription(text: string | undefined): ChangeSetDescription | undefined {
-  const m = /^coder-gitops plan hash=([0-9a-f]{32}) risk=(none|low|medium|high) head=(\S+)$/.exec(text ?? '');
-  if (!m) return undefined;
-  return { hash: m[1]!, risk: m[2] as Risk, head: m[3]! };
+/**
+ * The plan's change set Description (`coder-gitops plan head=<sha> hash=<hash>`), for people reading the
+ * console. Nothing reads it back: anyone holding the plan role can write any Description.
+ */
+export function formatChangeSetDescription(d: { hash: string; head: string }): string {
+  return `coder-gitops plan head=${d.head} hash=${d.hash}`;
 }

@@ -9,7 +9,6 @@ import {
 import { errorCode, errorMessage, wrapAwsError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { realSleep, withRetry } from '../../util/retry.js';
-import { parseChangeSetDescription } from './change-set-identity.js';
 
 export interface ChangeSetRequest {
   cfn: CloudFormationClient;
@@ -32,10 +31,12 @@ export interface ChangeSetRequest {
    */
   roleArn?: string;
   /**
-   * `same-hash` (default): an existing change set of this name is reused when its Description carries the
-   * same content hash; `same-description`: only when the whole Description (hash, risk, head) is equal.
+   * A change set already under this name: `replace` deletes it and creates a fresh one (the plan: its
+   * name is fixed so apply can find it); `refuse` throws (apply: its names carry a nonce, so one already
+   * there was made by somebody else). Never reused: whoever holds the plan role can create change sets,
+   * so neither a name nor a Description proves who made one or from what.
    */
-  reuse?: 'same-hash' | 'same-description';
+  existing: 'replace' | 'refuse';
   logger?: Logger;
   sleep?: (ms: number) => Promise<void>;
   /** Give up waiting for CREATE_COMPLETE after this long (default 15 minutes). */
@@ -49,10 +50,6 @@ export interface ChangeSetOutcome {
   status: 'ready' | 'no-changes' | 'failed';
   /** StatusReason of a FAILED change set (also for no-changes). */
   reason?: string;
-  /** An existing change set was kept instead of creating a new one. */
-  reused: boolean;
-  /** The Description the change set carries (the reused one's, when reused). */
-  description?: string;
   executionStatus?: string;
   changeSetType?: string;
   /** Every change, all pages, with property values (IncludePropertyValues). */
@@ -63,7 +60,6 @@ export const CHANGE_SET_CAPABILITIES = ['CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO
 
 const NO_CHANGES = /didn't contain changes|No updates are to be performed|contains no changes/i;
 const PENDING = new Set(['CREATE_PENDING', 'CREATE_IN_PROGRESS']);
-const DELETING = new Set(['DELETE_PENDING', 'DELETE_IN_PROGRESS']);
 // Waiting CloudFormation out: quick at first (most change sets take 5-30 s), then every 5 s.
 const POLL_DELAYS_MS = [1000, 2000, 3000, 5000];
 
@@ -158,12 +154,10 @@ export async function waitForChangeSet(
   }
 }
 
-function outcomeOf(out: DescribeChangeSetCommandOutput, name: string, reused: boolean): ChangeSetOutcome {
+function outcomeOf(out: DescribeChangeSetCommandOutput, name: string): ChangeSetOutcome {
   const base = {
     name,
     id: out.ChangeSetId,
-    reused,
-    description: out.Description,
     executionStatus: out.ExecutionStatus,
     changeSetType: (out as { ChangeSetType?: string }).ChangeSetType,
     changes: out.Changes ?? [],
@@ -176,41 +170,24 @@ function outcomeOf(out: DescribeChangeSetCommandOutput, name: string, reused: bo
   return { ...base, status: 'ready' };
 }
 
-function reusable(existing: DescribeChangeSetCommandOutput, req: ChangeSetRequest): boolean {
-  if (DELETING.has(existing.Status ?? '')) return false;
-  if ((req.reuse ?? 'same-hash') === 'same-description') {
-    if (existing.Description !== req.description) return false;
-  } else {
-    const want = parseChangeSetDescription(req.description)?.hash;
-    if (!want || parseChangeSetDescription(existing.Description)?.hash !== want) return false;
-  }
-  if (existing.Status === 'FAILED') return isNoChangesReason(existing.StatusReason);
-  // OBSOLETE (the stack changed since), EXECUTE_*: stale, make a fresh one.
-  return PENDING.has(existing.Status ?? '') || existing.ExecutionStatus === 'AVAILABLE';
-}
-
 /**
- * Create the change set a plan shows and apply executes (CREATE or UPDATE by existence), or keep the
- * existing one of that name when it was made from the same template and parameters; wait for it and
- * describe every change. A FAILED "no changes" change set is `no-changes`; any other FAILED one is
- * `failed` with CloudFormation's reason. Throws (wrapped) only when an API call fails.
+ * Create a change set (CREATE or UPDATE by existence) from the given template and parameters, wait for it
+ * and describe every change. A FAILED "no changes" change set is `no-changes`; any other FAILED one is
+ * `failed` with CloudFormation's reason. Throws (wrapped) when an API call fails, and with
+ * `existing: 'refuse'` when the name is taken.
  */
 export async function createChangeSet(req: ChangeSetRequest): Promise<ChangeSetOutcome> {
   const { cfn, stackName, name } = req;
   const log = req.logger;
   const existing = await describeFirstPage(cfn, stackName, name);
-  if (existing && reusable(existing, req)) {
-    log?.debug(`reusing change set ${name} (${existing.Status})`);
-    const done = PENDING.has(existing.Status ?? '')
-      ? await waitForChangeSet(cfn, stackName, name, req)
-      : existing;
-    const full = await describeChangeSetFully(cfn, stackName, name, done);
-    return outcomeOf(full ?? done, name, true);
+  if (existing && req.existing === 'refuse') {
+    throw new Error(
+      `a change set named ${name} already exists on ${stackName} (${existing.Status ?? 'unknown status'}); ` +
+        'apply only executes change sets it created in this run, so it will not use it: re-run apply',
+    );
   }
   if (existing) {
-    log?.debug(
-      `replacing change set ${name} (${existing.Status}, ${existing.Description ?? 'no description'})`,
-    );
+    log?.debug(`replacing change set ${name} (${existing.Status})`);
     try {
       await cfn.send(
         new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: existing.ChangeSetId ?? name }),
@@ -249,7 +226,9 @@ export async function createChangeSet(req: ChangeSetRequest): Promise<ChangeSetO
     throw wrapAwsError(`could not create change set for ${stackName}`, err);
   });
   log?.debug(`created change set ${name} (${created.Id ?? 'no id'})`);
-  const done = await waitForChangeSet(cfn, stackName, name, req);
-  const full = await describeChangeSetFully(cfn, stackName, name, done);
-  return outcomeOf(full ?? done, name, false);
+  // From here on by its id: a change set deleted and made again under the same name is another one.
+  const ref = created.Id ?? name;
+  const done = await waitForChangeSet(cfn, stackName, ref, req);
+  const full = await describeChangeSetFully(cfn, stackName, ref, done);
+  return { ...outcomeOf(full ?? done, name), id: created.Id ?? (full ?? done).ChangeSetId };
 }

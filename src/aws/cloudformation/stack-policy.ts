@@ -1,25 +1,7 @@
 import { SetStackPolicyCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { wrapAwsError } from '../../util/errors.js';
 import { withRetry } from '../../util/retry.js';
-import type { Risk } from './change-set-identity.js';
-
-/** Resource types whose replacement or deletion loses data or identity (the stack policy protects them). */
-export const STATEFUL_RESOURCE_TYPES = [
-  'AWS::RDS::DBCluster',
-  'AWS::RDS::DBInstance',
-  'AWS::RDS::DBSubnetGroup',
-  'AWS::EC2::VPC',
-  'AWS::EC2::Volume',
-  'AWS::EC2::VPCPeeringConnection',
-  'AWS::EKS::Cluster',
-  'AWS::IAM::OIDCProvider',
-  'AWS::KMS::Key',
-  'AWS::SecretsManager::Secret',
-  'AWS::S3::Bucket',
-  'AWS::DynamoDB::Table',
-  'AWS::EFS::FileSystem',
-  'AWS::CertificateManager::Certificate',
-] as const;
+import { STATEFUL_TYPES } from '../../review/risk-rules.js';
 
 /** The policy set on every apply: everything may update, except replacing or deleting stateful resources. */
 export function protectivePolicy(): string {
@@ -31,25 +13,21 @@ export function protectivePolicy(): string {
         Action: ['Update:Replace', 'Update:Delete'],
         Principal: '*',
         Resource: '*',
-        Condition: { StringEquals: { ResourceType: [...STATEFUL_RESOURCE_TYPES] } },
+        // The review module's one list: what the risk rules call stateful is what the policy protects.
+        Condition: { StringEquals: { ResourceType: [...STATEFUL_TYPES] } },
       },
     ],
   });
 }
 
-/** The temporary override: allows every update, for a change reviewed as high risk with allow-destructive. */
+/** The temporary override: allows every update (only when the review decision lifts the policy). */
 export function overridePolicy(): string {
   return JSON.stringify({
     Statement: [{ Effect: 'Allow', Action: 'Update:*', Principal: '*', Resource: '*' }],
   });
 }
 
-/** Whether destructive updates are let through for this change: reviewed as high risk AND allow-destructive. */
-export function allowsDestructive(reviewedRisk: Risk | undefined, allowDestructive: boolean): boolean {
-  return allowDestructive && reviewedRisk === 'high';
-}
-
-/** Set the stack's policy (the protective one, or the override when {@link allowsDestructive}). */
+/** Set the stack's policy (the protective one, or the override when the review decision says so). */
 export async function setStackPolicy(
   cfn: CloudFormationClient,
   stackName: string,

@@ -44,6 +44,11 @@ export interface RegionAliasResult {
   changeId?: string;
   /** Whether the region is in latency routing after this call. */
   inLatencyRouting: boolean;
+  /**
+   * The call writes (or, dry, would write) the region's latency entries: it enters latency routing, or
+   * its entries point somewhere new. Promotion verifies the region first exactly then.
+   */
+  entersLatencyRouting: boolean;
 }
 
 /** Route 53 spells names with a trailing dot and `*` as `\052`; compare without either. */
@@ -173,13 +178,20 @@ export async function applyRegionAliases(opts: RegionAliasOptions): Promise<Regi
     inLatency = false;
   }
   const lines = changes.map(describe);
+  const entersLatencyRouting = changes.some(
+    (c) => c.Action === 'UPSERT' && !!c.ResourceRecordSet?.SetIdentifier,
+  );
   if (changes.length === 0) {
     opts.logger.info(`DNS for ${region}: records already as wanted`);
-    return { changes: [], inLatencyRouting: inLatency };
+    return { changes: [], inLatencyRouting: inLatency, entersLatencyRouting };
   }
   if (opts.dryRun) {
     for (const l of lines) opts.logger.info(`would ${l}`);
-    return { changes: lines, inLatencyRouting: desired.latency.some((want) => !!find(want)) };
+    return {
+      changes: lines,
+      inLatencyRouting: desired.latency.some((want) => !!find(want)),
+      entersLatencyRouting,
+    };
   }
   for (const l of lines) opts.logger.info(l);
   let changeId: string | undefined;
@@ -204,5 +216,5 @@ export async function applyRegionAliases(opts: RegionAliasOptions): Promise<Regi
   } catch (err) {
     throw wrapAwsError(`could not change the DNS records of ${region} in zone ${hostedZoneId}`, err);
   }
-  return { changes: lines, changeId, inLatencyRouting: inLatency };
+  return { changes: lines, changeId, inLatencyRouting: inLatency, entersLatencyRouting };
 }

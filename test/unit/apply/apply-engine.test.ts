@@ -5,6 +5,7 @@ import {
   DescribeStackEventsCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
+  GetTemplateCommand,
   SetStackPolicyCommand,
 } from '@aws-sdk/client-cloudformation';
 import {
@@ -14,11 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { runApply, type ApplyOptions } from '../../../src/apply/apply-engine.js';
 import { AwsClientFactory } from '../../../src/aws/client-factory.js';
-import {
-  changeSetName,
-  contentHash,
-  formatChangeSetDescription,
-} from '../../../src/aws/cloudformation/change-set-identity.js';
+import { changeSetName, contentHash } from '../../../src/aws/cloudformation/change-set-identity.js';
 import type { GitopsConfig } from '../../../src/gitops/types.js';
 import { MemoryLogger } from '../../../src/util/logger.js';
 
@@ -140,94 +137,160 @@ beforeEach(() => {
   elbMock.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [] });
 });
 
-test('a change set made at apply time that replaces the database is refused when the plan reviewed less risk', async () => {
-  // The plan's change set exists but for other content (the template changed after review), reviewed as low.
-  cfnMock.on(DescribeChangeSetCommand, { ChangeSetName: changeSetName(REVIEWED, STACK) }).resolves({
-    Status: 'CREATE_COMPLETE',
-    ExecutionStatus: 'AVAILABLE',
-    Description: formatChangeSetDescription({ hash: 'f'.repeat(32), risk: 'low', head: REVIEWED }),
-  });
-  const fresh = changeSetName(MERGE, STACK).replace(/^cg-/, 'ca-');
-  cfnMock.on(DescribeChangeSetCommand, { ChangeSetName: fresh }).rejectsOnce(notFound()).resolves({
-    ChangeSetName: fresh,
-    Status: 'CREATE_COMPLETE',
-    ExecutionStatus: 'AVAILABLE',
-    Changes: replaceCluster,
-  });
-  cfnMock.on(CreateChangeSetCommand).resolves({ Id: `arn:${fresh}` });
+/** DescribeChangeSet answers by name (or id); anything else does not exist. */
+let changeSets: Map<string, Record<string, unknown>>;
 
-  const report = await runApply(options());
-  expect(report.status).toBe('failed');
+function answerChangeSets() {
+  changeSets = new Map();
+  cfnMock.on(DescribeChangeSetCommand).callsFake((input: { ChangeSetName: string }) => {
+    const cs = changeSets.get(input.ChangeSetName);
+    if (!cs) throw notFound();
+    return cs;
+  });
+}
+
+/** The reviewed change set (the plan's, a reference only) holds these changes. */
+function reviewedHolds(changes: unknown, extra: Record<string, unknown> = {}) {
+  const reviewed = changeSetName(REVIEWED, STACK);
+  changeSets.set(reviewed, {
+    ChangeSetName: reviewed,
+    Status: 'CREATE_COMPLETE',
+    ExecutionStatus: 'AVAILABLE',
+    Changes: changes,
+    ...extra,
+  });
+  return reviewed;
+}
+
+/** Apply's own change set (created in the run, described by the id CreateChangeSet returns) holds these. */
+function ownHolds(changes: unknown) {
+  cfnMock.on(CreateChangeSetCommand).callsFake((input: { ChangeSetName: string }) => {
+    const id = `arn:aws:cloudformation:us-east-2:123456789012:changeSet/${input.ChangeSetName}/1`;
+    changeSets.set(id, { Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: changes });
+    return { Id: id };
+  });
+}
+
+const modifyCluster = [
+  {
+    Type: 'Resource',
+    ResourceChange: {
+      Action: 'Modify',
+      LogicalResourceId: 'DatabaseCluster',
+      ResourceType: 'AWS::RDS::DBCluster',
+      Replacement: 'False',
+      Details: [{ Target: { Attribute: 'Properties', Name: 'EngineVersion' } }],
+    },
+  },
+] as never;
+
+function policies(): string[] {
+  return cfnMock.commandCalls(SetStackPolicyCommand).map((c) => c.args[0].input.StackPolicyBody ?? '');
+}
+
+beforeEach(() => {
+  answerChangeSets();
+  cfnMock.on(GetTemplateCommand).resolves({ TemplateBody: TEMPLATE });
+  cfnMock.on(ExecuteChangeSetCommand).resolves({});
+  cfnMock.on(SetStackPolicyCommand).resolves({});
+});
+
+test('apply executes its own change set, by id, and says reviewed when it has the reviewed changes', async () => {
+  const reviewed = reviewedHolds(replaceCluster);
+  ownHolds(replaceCluster);
+  const report = await runApply(options({ allowDestructive: true }));
+  expect(report.errors).toEqual([]);
+  expect(report.status).toBe('applied');
   const [stack] = report.applied;
   expect(stack).toMatchObject({
-    stack: 'aurora',
-    result: 'refused',
-    changeSet: fresh,
+    result: 'updated',
+    reviewed: true,
+    decision: 'execute-reviewed',
+    reviewedChangeSet: reviewed,
     risk: 'high',
-    reviewed: false,
+    differences: [],
   });
+  // A name nobody could choose beforehand: the commit, 16 hex of randomness, the stack.
+  expect(stack!.changeSet).toMatch(new RegExp(`^ca-222222222222-[0-9a-f]{16}-${STACK}$`));
+  const create = cfnMock.commandCalls(CreateChangeSetCommand)[0]!.args[0].input;
+  expect(create).toMatchObject({
+    ChangeSetName: stack!.changeSet,
+    RoleARN: 'arn:aws:iam::123456789012:role/coderdemo-cloudformation',
+    TemplateBody: TEMPLATE,
+    Parameters: [{ ParameterKey: 'EngineVersion', ParameterValue: '16.6' }],
+  });
+  const executed = cfnMock.commandCalls(ExecuteChangeSetCommand).map((c) => c.args[0].input.ChangeSetName);
+  expect(executed).toEqual([`arn:aws:cloudformation:us-east-2:123456789012:changeSet/${stack!.changeSet}/1`]);
+  // High risk, allow-destructive and the same high-risk change reviewed: lifted for this change only.
+  expect(policies()).toHaveLength(2);
+  expect(policies()[0]).not.toMatch(/Deny/);
+  expect(policies()[1]).toMatch(/"Deny".*Update:Replace.*AWS::RDS::DBCluster/);
+  expect(report.stackOutputs['us-east-2']!.stacks.aurora).toEqual({ ClusterEndpoint: 'db.example' });
+});
+
+test('two runs never choose the same change set name', async () => {
+  ownHolds(modifyCluster);
+  const a = (await runApply(options())).applied[0]!.changeSet;
+  const b = (await runApply(options())).applied[0]!.changeSet;
+  expect(a).not.toBe(b);
+});
+
+test('a change riskier than reviewed (the review showed no replacement) is refused with what differs and how to re-plan', async () => {
+  reviewedHolds(modifyCluster);
+  ownHolds(replaceCluster);
+  const report = await runApply(options({ allowDestructive: true }));
+  expect(report.status).toBe('failed');
+  const [stack] = report.applied;
+  expect(stack).toMatchObject({ result: 'refused', decision: 'refuse', reviewed: false, risk: 'high' });
+  expect(stack!.differences).toEqual([
+    'Modify DatabaseCluster (AWS::RDS::DBCluster, replacement True): replacement False → True; no longer changes Properties.EngineVersion',
+  ]);
   expect(stack!.message).toMatch(
-    /carries high risk \(replaces DatabaseCluster \(AWS::RDS::DBCluster\)\), more than the reviewed plan \(low risk\)/,
+    /carries high risk the review did not show \(high: AWS::RDS::DBCluster DatabaseCluster will be replaced/,
   );
   expect(stack!.message).toMatch(/re-run plan-region on 222222222222/);
   expect(cfnMock.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
 });
 
-test('the reviewed change set is executed when its hash matches; high risk + allow-destructive lifts the stack policy for it only', async () => {
-  const reviewed = changeSetName(REVIEWED, STACK);
-  cfnMock.on(DescribeChangeSetCommand, { ChangeSetName: reviewed }).resolves({
-    ChangeSetName: reviewed,
-    Status: 'CREATE_COMPLETE',
-    ExecutionStatus: 'AVAILABLE',
-    Description: formatChangeSetDescription({
-      hash: contentHash(TEMPLATE, PARAMS),
-      risk: 'high',
-      head: REVIEWED,
-    }),
-    Changes: replaceCluster,
+test('a forged Description (risk=high) on the reviewed change set neither lifts the stack policy nor feeds any decision', async () => {
+  reviewedHolds(modifyCluster, {
+    Description: `coder-gitops plan hash=${contentHash(TEMPLATE, PARAMS)} risk=high head=${REVIEWED}`,
   });
-  cfnMock.on(ExecuteChangeSetCommand).resolves({});
-  cfnMock.on(SetStackPolicyCommand).resolves({});
-
+  ownHolds(modifyCluster);
   const report = await runApply(options({ allowDestructive: true }));
-  expect(report.status).toBe('applied');
-  expect(report.applied[0]).toMatchObject({
-    result: 'updated',
-    changeSet: reviewed,
-    reviewed: true,
-    risk: 'high',
-  });
-  expect(cfnMock.commandCalls(ExecuteChangeSetCommand)[0]!.args[0].input.ChangeSetName).toBe(reviewed);
-  expect(cfnMock.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
-  const policies = cfnMock
-    .commandCalls(SetStackPolicyCommand)
-    .map((c) => c.args[0].input.StackPolicyBody ?? '');
-  expect(policies).toHaveLength(2);
-  expect(policies[0]).not.toMatch(/Deny/);
-  expect(policies[1]).toMatch(/"Deny".*Update:Replace.*AWS::RDS::DBCluster/);
-  expect(report.stackOutputs['us-east-2']!.stacks.aurora).toEqual({ ClusterEndpoint: 'db.example' });
+  expect(report.applied[0]).toMatchObject({ result: 'updated', reviewed: true, risk: 'low' });
+  expect(policies()).toHaveLength(1);
+  expect(policies()[0]).toMatch(/Update:Delete/);
 });
 
-test('without allow-destructive the protective policy stays on while the reviewed change set runs', async () => {
-  const reviewed = changeSetName(REVIEWED, STACK);
-  cfnMock.on(DescribeChangeSetCommand, { ChangeSetName: reviewed }).resolves({
-    Status: 'CREATE_COMPLETE',
-    ExecutionStatus: 'AVAILABLE',
-    Description: formatChangeSetDescription({
-      hash: contentHash(TEMPLATE, PARAMS),
-      risk: 'high',
-      head: REVIEWED,
-    }),
-    Changes: replaceCluster,
-  });
+test('without allow-destructive the protective policy stays on while a reviewed high-risk change runs', async () => {
+  reviewedHolds(replaceCluster);
+  ownHolds(replaceCluster);
+  await runApply(options());
+  expect(policies()).toHaveLength(1);
+  expect(policies()[0]).toMatch(/Update:Delete/);
+});
+
+test('without any reviewed change set, replacing the database is refused; its twin (an in-place change) runs', async () => {
+  ownHolds(replaceCluster);
+  const refused = await runApply(options({ reviewed: undefined }));
+  expect(refused.applied[0]).toMatchObject({ result: 'refused', decision: 'refuse' });
+  expect(refused.applied[0]!.message).toMatch(/no merged pull request for this commit/);
+
+  cfnMock.reset();
+  cfnMock.on(DescribeStacksCommand).resolves(deployed);
+  cfnMock.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
+  answerChangeSets();
+  cfnMock.on(GetTemplateCommand).resolves({ TemplateBody: TEMPLATE });
   cfnMock.on(ExecuteChangeSetCommand).resolves({});
   cfnMock.on(SetStackPolicyCommand).resolves({});
-  await runApply(options());
-  const policies = cfnMock
-    .commandCalls(SetStackPolicyCommand)
-    .map((c) => c.args[0].input.StackPolicyBody ?? '');
-  expect(policies).toHaveLength(1);
-  expect(policies[0]).toMatch(/Update:Delete/);
+  ownHolds(modifyCluster);
+  const twin = await runApply(options({ reviewed: undefined }));
+  expect(twin.applied[0]).toMatchObject({
+    result: 'updated',
+    decision: 'execute-with-differences',
+    reviewed: false,
+  });
 });
 
 test('a stack left in UPDATE_ROLLBACK_FAILED stops the region with what to do', async () => {

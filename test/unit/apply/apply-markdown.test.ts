@@ -45,7 +45,12 @@ function report(): ApplyReport {
             stackName: 'coderdemo-us-west-2-aurora',
             reviewed: false,
             result: 'refused',
-            changeSet: 'ca-abcdef012345-coderdemo-us-west-2-aurora',
+            changeSet: 'ca-abcdef012345-0123456789abcdef-coderdemo-us-west-2-aurora',
+            reviewedChangeSet: 'cg-1234567890ab-coderdemo-us-west-2-aurora',
+            decision: 'refuse',
+            differences: [
+              'Modify DatabaseCluster (AWS::RDS::DBCluster, replacement True): replacement False → True',
+            ],
             risk: 'high',
             changes: ['Modify DatabaseCluster (AWS::RDS::DBCluster, replacement)'],
             message: 'not applied: this change set carries high risk | more than the reviewed plan',
@@ -81,7 +86,10 @@ test('the job summary leads with the outcome and what failed, then regions and e
   expect(md).toContain('reviewed in pull request #42 at `1234567890ab`');
   expect(md.indexOf('### What failed')).toBeLessThan(md.indexOf('| region | status |'));
   expect(md).toContain(
-    '| us-west-2 | `coderdemo-us-west-2-aurora` | ⛔ refused | `ca-abcdef012345-coderdemo-us-west-2-aurora` | made at apply (high) | 4.2 s |',
+    '| us-west-2 | `coderdemo-us-west-2-aurora` | ⛔ refused | `ca-abcdef012345-0123456789abcdef-coderdemo-us-west-2-aurora` | reviewed: false (1 difference) (high) | 4.2 s |',
+  );
+  expect(md).toContain(
+    'Differs from the reviewed change set `cg-1234567890ab-coderdemo-us-west-2-aurora`:\n\n- Modify DatabaseCluster (AWS::RDS::DBCluster, replacement True): replacement False → True',
   );
   expect(md).toContain('⏸️ not-reached');
   // A pipe in a message cannot break the table or the details.
@@ -93,7 +101,7 @@ test('the terminal table lists each stack with its result', () => {
   const text = renderApplyTerminal(report());
   expect(text.split('\n')[0]).toBe('apply: failed (4.8 s)');
   expect(text).toMatch(
-    /us-west-2 +coderdemo-us-west-2-aurora +refused +ca-abcdef012345-coderdemo-us-west-2-aurora +4\.2 s/,
+    /us-west-2 +coderdemo-us-west-2-aurora +refused +false +ca-abcdef012345-0123456789abcdef-coderdemo-us-west-2-aurora +4\.2 s/,
   );
   expect(text).toContain('error: us-west-2: coderdemo-us-west-2-aurora: not applied');
 });

@@ -42,12 +42,9 @@ function request(over: Partial<ChangeSetRequest> = {}): ChangeSetRequest {
     templateBody,
     parameters,
     name: NAME,
-    description: formatChangeSetDescription({
-      hash: contentHash(templateBody, parameters),
-      risk: 'low',
-      head: HEAD,
-    }),
+    description: formatChangeSetDescription({ hash: contentHash(templateBody, parameters), head: HEAD }),
     exists: true,
+    existing: 'replace',
     sleep: async () => {},
     ...over,
   };
@@ -70,7 +67,7 @@ describe('createChangeSet', () => {
     const out = await createChangeSet(request({ sleep: async (ms) => void sleeps.push(ms) }));
 
     expect(out.status).toBe('ready');
-    expect(out.reused).toBe(false);
+    expect(out.id).toBe('arn:cs');
     expect(out.changes.map((c) => c.ResourceChange?.LogicalResourceId)).toEqual([
       'DatabaseCluster',
       'DatabaseInstance',
@@ -84,7 +81,7 @@ describe('createChangeSet', () => {
       Capabilities: ['CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
       Parameters: [{ ParameterKey: 'VpcId', ParameterValue: 'vpc-1' }],
     });
-    expect(create.Description).toMatch(/^coder-gitops plan hash=[0-9a-f]{32} risk=low head=0123/);
+    expect(create.Description).toMatch(/^coder-gitops plan head=0123\S+ hash=[0-9a-f]{32}$/);
     const describes = cfnMock.commandCalls(DescribeChangeSetCommand).map((c) => c.args[0].input);
     expect(describes.every((d) => d.IncludePropertyValues === true)).toBe(true);
     expect(describes[3]!.NextToken).toBe('page-2');
@@ -101,16 +98,32 @@ describe('createChangeSet', () => {
     expect(cfnMock.commandCalls(CreateChangeSetCommand)[0]!.args[0].input.ChangeSetType).toBe('CREATE');
   });
 
-  it('reuses the change set of the same name when its content hash matches (even with another risk)', async () => {
+  it('never reuses a change set found under the name, whatever its Description says: it is replaced', async () => {
     const req = request();
     const hash = contentHash(req.templateBody, req.parameters);
-    cfnMock.on(DescribeChangeSetCommand).resolves({
-      ...recorded('aurora-replacement'),
-      Description: formatChangeSetDescription({ hash, risk: 'high', head: HEAD }),
-    });
+    cfnMock
+      .on(DescribeChangeSetCommand)
+      .resolvesOnce({
+        ...recorded('aurora-replacement'),
+        ChangeSetId: 'arn:planted',
+        Description: formatChangeSetDescription({ hash, head: HEAD }),
+      })
+      .resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] });
+    cfnMock.on(DeleteChangeSetCommand).resolves({});
+    cfnMock.on(CreateChangeSetCommand).resolves({ Id: 'arn:fresh' });
     const out = await createChangeSet(req);
-    expect(out).toMatchObject({ status: 'ready', reused: true });
-    expect(out.description).toContain('risk=high');
+    expect(out).toMatchObject({ status: 'ready', id: 'arn:fresh', changes: [] });
+    expect(cfnMock.commandCalls(DeleteChangeSetCommand)[0]!.args[0].input.ChangeSetName).toBe('arn:planted');
+    // Waited on and described by the id CreateChangeSet returned, not by the name.
+    const after = cfnMock.commandCalls(DescribeChangeSetCommand).slice(1);
+    expect(after.every((c) => c.args[0].input.ChangeSetName === 'arn:fresh')).toBe(true);
+  });
+
+  it("with existing: 'refuse' a change set already under the name is an error and nothing is created", async () => {
+    cfnMock.on(DescribeChangeSetCommand).resolves({ ChangeSetId: 'arn:planted', Status: 'CREATE_COMPLETE' });
+    await expect(createChangeSet(request({ existing: 'refuse' }))).rejects.toThrow(
+      /already exists.*only executes change sets it created in this run/,
+    );
     expect(cfnMock.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
     expect(cfnMock.commandCalls(DeleteChangeSetCommand)).toHaveLength(0);
   });
@@ -122,7 +135,7 @@ describe('createChangeSet', () => {
         ChangeSetId: 'arn:old',
         Status: 'CREATE_COMPLETE',
         ExecutionStatus: 'AVAILABLE',
-        Description: formatChangeSetDescription({ hash: 'f'.repeat(32), risk: 'low', head: HEAD }),
+        Description: formatChangeSetDescription({ hash: 'f'.repeat(32), head: HEAD }),
       })
       .resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] });
     cfnMock.on(DeleteChangeSetCommand).resolves({});
@@ -131,7 +144,7 @@ describe('createChangeSet', () => {
       .rejectsOnce(Object.assign(new Error('ChangeSet exists'), { name: 'AlreadyExistsException' }))
       .resolves({ Id: 'arn:new' });
     const out = await createChangeSet(request());
-    expect(out.reused).toBe(false);
+    expect(out.id).toBe('arn:new');
     expect(cfnMock.commandCalls(DeleteChangeSetCommand)[0]!.args[0].input.ChangeSetName).toBe('arn:old');
     expect(cfnMock.commandCalls(CreateChangeSetCommand)).toHaveLength(2);
   });

@@ -84,3 +84,28 @@ test('a parameter left at its template default is not shown as a change', async 
   const { plan: p } = await plan();
   expect(p.parameters.filter((x) => x.before !== x.after).map((x) => x.key)).toEqual([]);
 });
+
+test('a FAILED change set other than "no changes" is a plan error (the step fails), with CloudFormation\'s reason', async () => {
+  cfn.on(DescribeStacksCommand).resolves(deployed({ VpcCidr: '10.9.0.0/16' }));
+  cfn
+    .on(DescribeChangeSetCommand)
+    .rejectsOnce(Object.assign(new Error('ChangeSet not found'), { name: 'ChangeSetNotFound' }))
+    // The shape CloudFormation records for a template it cannot use.
+    .resolves({
+      ChangeSetName: `cg-bbbbbbbbbbbb-coderdemo-us-east-2-network`,
+      Status: 'FAILED',
+      ExecutionStatus: 'UNAVAILABLE',
+      StatusReason: 'Template error: instance of Fn::GetAtt references undefined resource NatInstance',
+      Changes: [],
+    });
+  cfn.on(CreateChangeSetCommand).resolves({ Id: 'arn:cs' });
+  const { plan: p, errors } = await plan();
+  expect(p.status).toBe('failed');
+  expect(errors).toEqual([
+    {
+      message:
+        'coderdemo-us-east-2-network: change set cg-bbbbbbbbbbbb-coderdemo-us-east-2-network FAILED: Template error: instance of Fn::GetAtt references undefined resource NatInstance',
+    },
+  ]);
+  expect(p.findings.map((f) => f.rule)).toContain('change-set-failed');
+});

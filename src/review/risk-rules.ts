@@ -1,6 +1,6 @@
 import { RISK_LEVELS, type Risk } from '../aws/cloudformation/change-set-identity.js';
 import { wildcardGrants } from './iam-policy-diff.js';
-import type { DnsChange, FluxObjectChange, RiskFinding, StackPlan } from './plan-types.js';
+import type { DnsChange, FluxObjectChange, RiskFinding, StackPlan } from '../plan/plan-types.js';
 
 /**
  * Rule ids (stable: shown in the plan, matched by apply and by people):
@@ -63,8 +63,14 @@ function list(items: string[], max = 5): string {
     : `${items.slice(0, max).join('; ')}; … ${items.length - max} more`;
 }
 
+/** What the stack rules read: a planned stack, or the change set apply made from main. */
+export type StackRiskSubject = Pick<
+  StackPlan,
+  'region' | 'stackName' | 'changes' | 'iam' | 'status' | 'reason'
+>;
+
 /** Findings for one stack plan: stateful replacement/deletion, IAM broadening and trust policies, any change. */
-export function assessStack(plan: StackPlan): RiskFinding[] {
+export function assessStack(plan: StackRiskSubject): RiskFinding[] {
   const findings: RiskFinding[] = [];
   const where = { region: plan.region };
   const subject = (id?: string) => (id ? `${plan.stackName}/${id}` : plan.stackName);
@@ -296,6 +302,13 @@ export function assessDns(changes: DnsChange[]): RiskFinding[] {
     });
   }
   return findings;
+}
+
+/** A stack's findings and risk (plan and apply alike): a stack with changes is at least `low`. */
+export function stackRisk(plan: StackRiskSubject): { findings: RiskFinding[]; risk: Risk } {
+  const findings = assessStack(plan);
+  const changes = plan.changes.length > 0 || ['create', 'update', 'blocked'].includes(plan.status);
+  return { findings, risk: overallRisk(findings, changes) };
 }
 
 /** The plan's risk: the highest finding; `low` for changes no rule names; `none` when nothing changes. */

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { readFluxTree } from '../gitops/flux-files.js';
-import type { GitopsConfig } from '../gitops/types.js';
+import { readFluxTree } from './flux-files.js';
+import type { GitopsConfig } from './types.js';
 import { InputError, errorMessage } from '../util/errors.js';
 
 const execFileAsync = promisify(execFile);

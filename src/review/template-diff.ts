@@ -11,7 +11,7 @@ import './spec-location.js';
 import { Writable } from 'node:stream';
 import { formatDifferences, fullDiff, ResourceImpact, type TemplateDiff } from '@aws-cdk/cloudformation-diff';
 import { diffPolicyProperty, mergeIamSummaries, POLICY_PROPERTIES } from './iam-policy-diff.js';
-import type { IamChangeSummary, ResourceChange } from './plan-types.js';
+import type { IamChangeSummary, ResourceChange } from './review-types.js';
 
 export interface TemplateDiffResult {
   /** cdk-diff style text without colours; '' when the templates do not differ. */

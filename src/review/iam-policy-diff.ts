@@ -1,4 +1,4 @@
-import type { IamChangeSummary } from './plan-types.js';
+import type { IamChangeSummary } from './review-types.js';
 
 /** Properties that hold IAM policy documents (identity, trust or resource policies) or managed policy ARNs. */
 export const POLICY_PROPERTIES = new Set([

@@ -1,6 +1,6 @@
 import type { Change, ResourceChangeDetail } from '@aws-sdk/client-cloudformation';
 import { diffPolicyProperty, isWildcard, mergeIamSummaries, POLICY_PROPERTIES } from './iam-policy-diff.js';
-import type { IamChangeSummary, ResourceChange } from './plan-types.js';
+import type { IamChangeSummary, ResourceChange } from './review-types.js';
 
 const ACTIONS = new Set<ResourceChange['action']>(['Add', 'Modify', 'Remove', 'Import', 'Dynamic']);
 

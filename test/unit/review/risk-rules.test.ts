@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { DescribeChangeSetCommandOutput } from '@aws-sdk/client-cloudformation';
-import { changeSetIam, changeSetResourceChanges } from '../../../src/plan/change-set-changes.js';
+import { changeSetIam, changeSetResourceChanges } from '../../../src/review/change-set-changes.js';
 import type { DnsChange, FluxObjectChange, StackPlan } from '../../../src/plan/plan-types.js';
-import { assessDns, assessFlux, assessStack, overallRisk } from '../../../src/plan/risk-rules.js';
-import { diffTemplates } from '../../../src/plan/template-diff.js';
+import { assessDns, assessFlux, assessStack, overallRisk } from '../../../src/review/risk-rules.js';
+import { diffTemplates } from '../../../src/review/template-diff.js';
 
 function recorded(name: string): DescribeChangeSetCommandOutput {
   return JSON.parse(
