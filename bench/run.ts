@@ -5,6 +5,7 @@ import { benchGrowth } from './growth.js';
 import { benchPlan } from './plan.js';
 import { benchProbes } from './probes.js';
 import { benchStartup } from './startup.js';
+import { benchValidate } from './validate.js';
 import { renderTable, type BenchRow } from './stats.js';
 
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const only = new Set((arg('--only') ?? '1,2,3,4').split(','));
+  const only = new Set((arg('--only') ?? '1,2,3,4,5').split(','));
   const runs = Number(arg('--runs') ?? process.env.BENCH_RUNS ?? 5);
   const machine = describeMachine();
   console.log(`machine: ${machine}\nruns per measurement: ${runs} (median reported)\n`);
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
   await section('2', 'action start-up', () => benchStartup(runs));
   await section('3', 'HTTPS probes', () => benchProbes(runs));
   await section('4', 'growth 1/3/10/30 regions', () => benchGrowth(Math.max(1, Math.ceil(runs / 2))));
+  await section('5', 'validate gitops/', () => benchValidate(runs));
   rows.sort((a, b) => a.section.localeCompare(b.section));
   const table = renderTable(rows);
   console.log(`\n${table}`);
