@@ -221,6 +221,7 @@ test(
       'us-east-2 coderdemo-us-east-2-certificates',
       'us-east-2 coderdemo-us-east-2-eks',
       'us-east-2 coderdemo-us-east-2-aurora',
+      'us-east-2 coderdemo-us-east-2-litellm-db',
       'us-east-2 coderdemo-us-east-2-dns',
       'us-west-2 coderdemo-us-west-2-network',
       'us-west-2 coderdemo-us-west-2-hub-routes',

@@ -319,8 +319,12 @@ describe('risk rules a reviewer must see', () => {
     expect(body).toContain('🔴 Plan: high risk');
     expect(body).toContain('### ⚠️ Dangers');
     expect(body).toMatch(/\*\*stateful-replacement\*\* \(us-east-2\) `coderdemo-us-east-2-aurora\/Cluster`/);
+    // The template is shared by Coder's database and LiteLLM's (litellm-db): the reviewer sees both.
+    expect(body).toMatch(
+      /\*\*stateful-replacement\*\* \(us-east-2\) `coderdemo-us-east-2-litellm-db\/Cluster`/,
+    );
     expect(body).toContain('StorageEncrypted');
-    expect(body).toContain('1 replacement');
+    expect(body).toContain('2 replacements');
     expect(body).toMatch(
       /\| `aurora` \| update 🔴 \| ✏️ Modify \| `Cluster` \| `AWS::RDS::DBCluster` \| \*\*⚠️ Replace\*\* \|/,
     );
@@ -408,7 +412,7 @@ describe('a pull request from a fork', () => {
     expect(run.summary).toContain('**Offline plan** — pull request from a fork');
     expect(run.summary).toContain('chart `metrics-server` `3.13.0` → `3.13.1`');
     // Offline, nothing the pull request does not change is listed (cluster variables are unknown either way).
-    expect(run.summary).toContain('| us-east-2 | 🟢 low | 0/5 | 1 | 0 | 0 |');
+    expect(run.summary).toContain('| us-east-2 | 🟢 low | 0/6 | 1 | 0 | 0 |');
     expect(run.outputs['has-changes']).toBe('true');
     const report = JSON.parse(readFileSync(run.outputs['report-file']!, 'utf8')) as {
       mode: string;
