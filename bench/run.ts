@@ -8,6 +8,7 @@ import { benchModeled } from './rollout.js';
 import { benchStartup } from './startup.js';
 import { benchStatusPage } from './status-page.js';
 import { renderTable, toJsonRows, type BenchRow } from './stats.js';
+import { benchValidate } from './validate.js';
 
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const only = new Set((arg('--only') ?? '1,2,3,4,5,6,7,8').split(','));
+  const only = new Set((arg('--only') ?? '1,2,3,4,5,6,7,8,9').split(','));
   const runs = Number(arg('--runs') ?? process.env.BENCH_RUNS ?? 5);
   const machine = describeMachine();
   console.log(`machine: ${machine}\nruns per measurement: ${runs} (median reported)\n`);
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     );
   }
   await section('8', 'status page from 30 days of history', () => benchStatusPage(runs));
+  await section('9', 'validate gitops/', () => benchValidate(runs));
   rows.sort((a, b) => a.section.localeCompare(b.section));
   const table = renderTable(rows);
   console.log(`\n${table}`);
