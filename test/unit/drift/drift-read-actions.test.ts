@@ -71,10 +71,9 @@ test('missingRoleActions: wildcards, ReadOnlyAccess, Deny statements grant nothi
   ).toEqual(['cloudformation:DetectStackDrift']);
 });
 
-// The verify role runs the drift job. github-oidc.yaml is engineer 14's (issue 14); the actions it lacks on
-// main are listed in issue 22's report. Expected to fail until they are added: then this becomes test().
-test.failing(
-  'the verify role in gitops/stacks/github-oidc.yaml grants every drift read action (fails until issue 14 adds them)',
+// The verify role runs the drift job.
+test(
+  'the verify role in gitops/stacks/github-oidc.yaml grants every drift read action',
   () => {
     const { actions } = driftReadActions(resourceTypesOf(config.templates));
     expect(missingRoleActions(verifyRole, actions)).toEqual([]);
