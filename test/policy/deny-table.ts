@@ -90,8 +90,8 @@ export const DENY_TABLE: DenyCell[] = [
     breakIt: (t) =>
       edit(
         t,
-        '                  - cloudformation:DescribeStackResources\n                Resource',
-        '                  - cloudformation:DescribeStackResources\n                  - cloudformation:ExecuteChangeSet\n                Resource',
+        '                  - cloudformation:DescribeStackResourceDrifts\n                Resource',
+        '                  - cloudformation:DescribeStackResourceDrifts\n                  - cloudformation:ExecuteChangeSet\n                Resource',
       ),
   },
   {
@@ -366,8 +366,8 @@ export const DENY_TABLE: DenyCell[] = [
     breakIt: (t) =>
       edit(
         t,
-        '                  - acm:DescribeCertificate\n                Resource: "*"\n\n  # Every role',
-        `                  - acm:DescribeCertificate\n                  - ${action}\n                Resource: "*"\n\n  # Every role`,
+        '                  - sqs:ListQueueTags\n                Resource: "*"\n\n  # Every role',
+        `                  - sqs:ListQueueTags\n                  - ${action}\n                Resource: "*"\n\n  # Every role`,
       ),
   })),
   {

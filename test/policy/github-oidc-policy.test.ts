@@ -36,6 +36,27 @@ const stackArn = (name: string) => `arn:aws:cloudformation:us-east-2:${ACCOUNT}:
  * issue "reviewed = applied"), each with why. The lead re-runs `npm run record-calls` after merging.
  */
 const DECLARED: { role: RoleKey; why: string; call: IamCall }[] = [
+  // drift.yml (src/drift): the sandbox does not run it (moto has no drift API).
+  ...(
+    [
+      'cloudformation:DetectStackDrift',
+      'cloudformation:DescribeStackDriftDetectionStatus',
+      'cloudformation:DescribeStackResourceDrifts',
+      'cloudformation:ListStackResources',
+    ] as const
+  ).map((action) => ({
+    role: 'verify' as RoleKey,
+    why: 'drift: CloudFormation detection (cfn-drift.ts)',
+    call: { action, resource: stackArn(`${PROJECT}-us-east-2-network`) },
+  })),
+  {
+    role: 'plan',
+    why: 'plan: the last drift detection, read only (last-stack-drift.ts)',
+    call: {
+      action: 'cloudformation:DescribeStackResourceDrifts',
+      resource: stackArn(`${PROJECT}-us-east-2-network`),
+    },
+  },
   {
     role: 'deploy',
     why: 'cluster step: kube access (kube-access.ts)',
