@@ -31,10 +31,10 @@ import { REPO_ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
  */
 
 const ACCOUNT = '123456789012';
-const REPOSITORY = 'example/demo';
-const PLAN_ROLE = `arn:aws:iam::${ACCOUNT}:role/demo-github-plan`;
-const DEPLOY_ROLE = `arn:aws:iam::${ACCOUNT}:role/demo-github-deploy`;
-const STACK = 'demo-us-east-2-app';
+const REPOSITORY = 'coderdemo/coderdemo-gitops';
+const PLAN_ROLE = `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-plan`;
+const DEPLOY_ROLE = `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-deploy`;
+const STACK = 'coderdemo-us-east-2-dns';
 const INJECTED_ROLE = 'injected-foreign-role';
 const RUN_MS = 150_000;
 
@@ -69,38 +69,44 @@ beforeAll(async () => {
     if (zoneId) await admin.route53().send(new DeleteHostedZoneCommand({ Id: zoneId }));
     const z = await admin
       .route53()
-      .send(new CreateHostedZoneCommand({ Name: 'demo.test', CallerReference: `reviewed-${i}` }));
+      .send(new CreateHostedZoneCommand({ Name: 'coderdemo.io', CallerReference: `reviewed-${i}` }));
     zoneId = z.HostedZone!.Id!.replace('/hostedzone/', '');
   }
   repo = path.join(tmp, 'repo');
-  cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'apply-gitops', 'gitops'), path.join(repo, 'gitops'), {
-    recursive: true,
-  });
+  cpSync(path.join(REPO_ROOT, 'gitops'), path.join(repo, 'gitops'), { recursive: true });
   const platform = path.join(repo, 'gitops', 'platform.yaml');
-  writeFileSync(platform, readFileSync(platform, 'utf8').replace('ZREPLACEDBYTEST', zoneId));
+  writeFileSync(
+    platform,
+    readFileSync(platform, 'utf8').replace(/^hostedZoneId: .*$/m, `hostedZoneId: ${zoneId}`),
+  );
   git('init', '-q', '-b', 'main');
   git('add', '.');
   git('commit', '-qm', 'main');
   // Main is already deployed (the fixture's contract: a pull request's plan shows only its own change).
   const config = await loadGitops(path.join(repo, 'gitops'));
-  const deployed = await runApply({
-    config,
-    gitopsDir: config.dir,
-    regions: ['us-east-2'],
-    headSha: git('rev-parse', 'HEAD'),
-    dryRun: false,
-    dns: 'hold',
-    cluster: 'skip',
-    allowDestructive: false,
-    timeoutMinutes: 10,
-    verify: {},
-    aws: admin,
-    logger: new MemoryLogger(),
-    sleep: () => Promise.resolve(),
-    pollIntervalMs: 0,
-  });
-  if (deployed.errors.length) throw new Error(`could not deploy main: ${deployed.errors.join('; ')}`);
-}, 120_000);
+  const deploy = (account: boolean) =>
+    runApply({
+      config,
+      gitopsDir: config.dir,
+      regions: account ? [] : ['us-east-2'],
+      account,
+      headSha: git('rev-parse', 'HEAD'),
+      dryRun: false,
+      dns: 'hold',
+      cluster: 'skip',
+      allowDestructive: false,
+      timeoutMinutes: 10,
+      verify: {},
+      aws: admin,
+      logger: new MemoryLogger(),
+      sleep: () => Promise.resolve(),
+      pollIntervalMs: 0,
+    });
+  for (const account of [true, false]) {
+    const deployed = await deploy(account);
+    if (deployed.errors.length) throw new Error(`could not deploy main: ${deployed.errors.join('; ')}`);
+  }
+}, 300_000);
 
 afterAll(async () => {
   await Promise.all([gh?.close(), oidc?.close(), moto?.stop()]);
@@ -111,7 +117,7 @@ afterAll(async () => {
 function openPullRequest(note: string): PullRequest {
   const base = git('rev-parse', 'HEAD');
   git('checkout', '-q', '-b', `pr-${note}`);
-  const file = path.join(repo, 'gitops', 'stacks', 'app.yaml');
+  const file = path.join(repo, 'gitops', 'stacks', 'dns.yaml');
   writeFileSync(
     file,
     readFileSync(file, 'utf8').replace(
@@ -119,7 +125,7 @@ function openPullRequest(note: string): PullRequest {
       `  ${note}:\n    Type: AWS::SSM::Parameter\n    Properties: { Name: !Sub "/\${AWS::StackName}/${note}", Type: String, Value: ${note} }\nOutputs:\n`,
     ),
   );
-  git('commit', '-qam', `app: add ${note}`);
+  git('commit', '-qam', `dns: add ${note}`);
   return { number: ++prNumber, base, head: git('rev-parse', 'HEAD'), branch: `pr-${note}` };
 }
 
@@ -261,7 +267,7 @@ function injectedRoleExists(): boolean {
  * pull request's template plus an IAM role trusting a foreign account.
  */
 async function plantChangeSet(name: string, description: string | undefined, parameters: Parameter[]) {
-  const template = readFileSync(path.join(repo, 'gitops', 'stacks', 'app.yaml'), 'utf8').replace(
+  const template = readFileSync(path.join(repo, 'gitops', 'stacks', 'dns.yaml'), 'utf8').replace(
     'Outputs:\n',
     `  Injected:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: ${INJECTED_ROLE}\n      AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: Allow, Principal: { AWS: "arn:aws:iam::999999999999:root" }, Action: "sts:AssumeRole" }] }\nOutputs:\n`,
   );
@@ -320,12 +326,16 @@ describe('reviewed = applied (plan-region and apply-region dist, moto)', () => {
       expect(run.errors).toEqual([]);
       expect(run.outputs.status).toBe('applied');
       const { stacks, apiCalls } = report(run);
-      expect(stacks.map((s) => [s.stack, s.result, s.reviewed])).toEqual([
-        ['network', 'no-changes', true],
-        ['app', 'updated', true],
-        ['dns', 'no-changes', true],
-      ]);
-      const app = stacks.find((s) => s.stack === 'app')!;
+      // Every stack of the region matches the review; only the one the pull request changed ran.
+      expect(stacks.length).toBeGreaterThan(1);
+      for (const s of stacks) {
+        expect([s.stack, s.result, s.reviewed]).toEqual([
+          s.stack,
+          s.stack === 'dns' ? 'updated' : 'no-changes',
+          true,
+        ]);
+      }
+      const app = stacks.find((s) => s.stack === 'dns')!;
       expect(app).toMatchObject({
         decision: 'execute-reviewed',
         reviewedChangeSet: reviewedName,
@@ -352,12 +362,12 @@ describe('reviewed = applied (plan-region and apply-region dist, moto)', () => {
       await plantChangeSet(name, cs.Description, cs.Parameters ?? []);
       const { run } = await flow.go();
       expect(run.errors).toEqual([]);
-      const app = report(run).stacks.find((s) => s.stack === 'app')!;
+      const app = report(run).stacks.find((s) => s.stack === 'dns')!;
       expect(app).toMatchObject({ result: 'updated', reviewed: false, decision: 'execute-with-differences' });
       expect(app.differences).toEqual([
         'Add Injected (AWS::IAM::Role): only in the reviewed change set (main does not declare it)',
       ]);
-      expect(run.stdout).toMatch(/the reviewed change set cg-\w+-demo-us-east-2-app differs from main/);
+      expect(run.stdout).toMatch(/the reviewed change set cg-\w+-coderdemo-us-east-2-dns differs from main/);
       expect(injectedRoleExists()).toBe(false);
       expect(await deployedTemplate()).toContain('NoteTwo');
       expect(await deployedTemplate()).not.toContain(INJECTED_ROLE);
@@ -377,7 +387,7 @@ describe('reviewed = applied (plan-region and apply-region dist, moto)', () => {
         await plantChangeSet(n, `coder-gitops apply hash=x head=${after}`, cs.Parameters ?? []);
       const run = await apply(flow.pr.base, after);
       expect(run.errors).toEqual([]);
-      const app = report(run).stacks.find((s) => s.stack === 'app')!;
+      const app = report(run).stacks.find((s) => s.stack === 'dns')!;
       expect(app).toMatchObject({ result: 'updated', reviewed: true, decision: 'execute-reviewed' });
       expect(planted).not.toContain(app.changeSet);
       for (const n of planted) expect(await executionStatus(n)).not.toBe('EXECUTE_COMPLETE');
@@ -392,7 +402,7 @@ describe('reviewed = applied (plan-region and apply-region dist, moto)', () => {
     async () => {
       const flow = await contractRun('NoteFour', { 'allow-destructive': 'true' });
       const { name, cs } = await reviewed(flow.pr.head);
-      const template = readFileSync(path.join(repo, 'gitops', 'stacks', 'app.yaml'), 'utf8');
+      const template = readFileSync(path.join(repo, 'gitops', 'stacks', 'dns.yaml'), 'utf8');
       await cfn().send(new DeleteChangeSetCommand({ StackName: STACK, ChangeSetName: name }));
       await cfn().send(
         new CreateChangeSetCommand({
@@ -411,7 +421,7 @@ describe('reviewed = applied (plan-region and apply-region dist, moto)', () => {
       const { run } = await flow.go();
       expect(run.errors).toEqual([]);
       const { stacks, apiCalls } = report(run);
-      expect(stacks.find((s) => s.stack === 'app')).toMatchObject({ result: 'updated', reviewed: true });
+      expect(stacks.find((s) => s.stack === 'dns')).toMatchObject({ result: 'updated', reviewed: true });
       expect(apiCalls['CloudFormation.SetStackPolicy']).toBe(1);
       expect(run.stdout).not.toContain('stack policy lifted');
       const policy = await cfn().send(new GetStackPolicyCommand({ StackName: STACK }));
