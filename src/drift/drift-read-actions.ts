@@ -34,6 +34,7 @@ export const DRIFT_READ_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   'AWS::Events::Rule': ['events:DescribeRule', 'events:ListTargetsByRule'],
   'AWS::IAM::InstanceProfile': ['iam:GetInstanceProfile'],
   'AWS::IAM::OIDCProvider': ['iam:GetOpenIDConnectProvider'],
+  'AWS::IAM::ManagedPolicy': ['iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions'],
   'AWS::IAM::Role': [
     'iam:GetRole',
     'iam:ListAttachedRolePolicies',
@@ -43,6 +44,10 @@ export const DRIFT_READ_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   'AWS::RDS::DBCluster': ['rds:DescribeDBClusters'],
   'AWS::RDS::DBInstance': ['rds:DescribeDBInstances'],
   'AWS::RDS::DBSubnetGroup': ['rds:DescribeDBSubnetGroups'],
+  'AWS::RDS::DBClusterParameterGroup': [
+    'rds:DescribeDBClusterParameterGroups',
+    'rds:DescribeDBClusterParameters',
+  ],
   'AWS::Route53::HealthCheck': ['route53:GetHealthCheck', 'route53:ListTagsForResource'],
   'AWS::SQS::Queue': ['sqs:GetQueueAttributes', 'sqs:ListQueueTags'],
   'AWS::SQS::QueuePolicy': ['sqs:GetQueueAttributes'],

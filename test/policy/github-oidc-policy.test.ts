@@ -47,7 +47,14 @@ const DECLARED: { role: RoleKey; why: string; call: IamCall }[] = [
   ).map((action) => ({
     role: 'verify' as RoleKey,
     why: 'drift: CloudFormation detection (cfn-drift.ts)',
-    call: { action, resource: stackArn(`${PROJECT}-us-east-2-network`) },
+    // DescribeStackDriftDetectionStatus takes no resource (IAM: `*` only).
+    call: {
+      action,
+      resource:
+        action === 'cloudformation:DescribeStackDriftDetectionStatus'
+          ? '*'
+          : stackArn(`${PROJECT}-us-east-2-network`),
+    },
   })),
   {
     role: 'plan',
