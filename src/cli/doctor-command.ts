@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { readWebIdentityTrust, type TrustStatement } from '../aws/iam/web-identity-trust.js';
-import { checkGitHubSettings, checkTrustPolicies, type DoctorCheck } from '../doctor/doctor-checks.js';
+import { readTrustPolicy } from '../aws/iam/trust-policy-document.js';
+import {
+  checkGitHubSettings,
+  checkTrustPolicies,
+  GITHUB_OIDC_PROVIDER,
+  type DoctorCheck,
+} from '../doctor/doctor-checks.js';
 import { readGitHubSettings, writeOidcSubjectTemplate } from '../doctor/github-settings.js';
 import { parseTemplate } from '../gitops/cfn-yaml.js';
 import { loadGitops } from '../gitops/load-gitops.js';
@@ -73,10 +78,14 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     'AWS::Partition': 'aws',
     'AWS::Region': config.platform.account.region,
   };
+  const provider = {
+    ...GITHUB_OIDC_PROVIDER,
+    arn: `arn:aws:iam::${config.platform.accountId}:oidc-provider/${GITHUB_OIDC_PROVIDER.url}`,
+  };
   const trust = Object.fromEntries(
-    Object.values(ROLE_VARIABLES).map((role) => [role, readWebIdentityTrust(template, role, names)]),
-  ) as Record<RoleLogicalId, TrustStatement[]>;
-  checks.push(...checkTrustPolicies(trust, await readRoleJobs(repoDir), { repository, branch }));
+    Object.values(ROLE_VARIABLES).map((role) => [role, readTrustPolicy(template, role, names, provider.arn)]),
+  ) as Record<RoleLogicalId, unknown>;
+  checks.push(...checkTrustPolicies(trust, provider, await readRoleJobs(repoDir), { repository, branch }));
 
   const ok = checks.every((c) => c.ok);
   const text = [

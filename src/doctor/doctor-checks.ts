@@ -1,6 +1,6 @@
 import { SUBJECT_CLAIM_KEYS, subjectFor, type SubjectClaims } from '../github/oidc-subject.js';
 import type { RoleJob, RoleLogicalId } from '../github/workflow-roles.js';
-import { trustAccepts, type TrustStatement } from '../aws/iam/web-identity-trust.js';
+import { evaluateWebIdentityTrust, type OidcProviderFact } from '../aws/iam/web-identity-trust.js';
 import type { GitHubSettings } from './github-settings.js';
 
 /** One setting: what the platform expects, what is there, and how to put it right. */
@@ -107,12 +107,11 @@ function claimsOf(
   return { repository, context: run.context, ref, workflowPath: job.workflowPath };
 }
 
-function tokenClaims(sub: string): Record<string, string> {
-  return {
-    'token.actions.githubusercontent.com:sub': sub,
-    'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-  };
-}
+/** The GitHub provider the trust policies name (github-oidc.yaml's GitHubOidcProvider). */
+export const GITHUB_OIDC_PROVIDER: Omit<OidcProviderFact, 'arn'> = {
+  url: 'token.actions.githubusercontent.com',
+  clientIds: ['sts.amazonaws.com'],
+};
 
 /**
  * The trust policies against the subject template and the workflows: each role accepts the subjects of
@@ -120,11 +119,18 @@ function tokenClaims(sub: string): Record<string, string> {
  * runs on them), and refuses the same jobs run from another branch and every other job's subject.
  */
 export function checkTrustPolicies(
-  trust: Record<RoleLogicalId, TrustStatement[]>,
+  trust: Record<RoleLogicalId, unknown>,
+  provider: OidcProviderFact,
   jobs: RoleJob[],
   want: Pick<DoctorExpectations, 'repository' | 'branch'>,
 ): DoctorCheck[] {
   const checks: DoctorCheck[] = [];
+  const trustAccepts = (trustPolicy: unknown, sub: string) =>
+    evaluateWebIdentityTrust({
+      trustPolicy,
+      claims: { iss: `https://${provider.url}`, aud: provider.clientIds[0] ?? 'sts.amazonaws.com', sub },
+      providers: [provider],
+    }).allowed;
   const mainRef = `refs/heads/${want.branch}`;
   const probes: { label: string; sub: string; job: RoleJob; legitimate: boolean }[] = [];
   for (const job of jobs) {
@@ -170,7 +176,7 @@ export function checkTrustPolicies(
     const own = legitimateSubs(role);
     for (const probe of probes) {
       const shouldAccept = own.has(probe.sub);
-      const accepts = trustAccepts(statements, tokenClaims(probe.sub));
+      const accepts = trustAccepts(statements, probe.sub);
       if (accepts === shouldAccept && !shouldAccept) continue; // refusals that hold are not listed one by one
       if (accepts && shouldAccept && probe.job.role !== role) continue; // a sibling job's shared subject
       checks.push({
@@ -185,7 +191,7 @@ export function checkTrustPolicies(
       });
     }
     const refused = probes.filter((p) => !own.has(p.sub));
-    if (refused.every((p) => !trustAccepts(statements, tokenClaims(p.sub)))) {
+    if (refused.every((p) => !trustAccepts(statements, p.sub))) {
       checks.push({
         setting: `trust of ${role}: every other job and branch`,
         expected: 'refused',

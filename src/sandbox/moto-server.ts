@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readLauncherEvents, type LauncherEvent } from './emulator-no-ops.js';
 import { freePort } from './free-port.js';
 import { fileURLToPath } from 'node:url';
-import { evaluateWebIdentityTrust, type WebIdentityRequest } from './web-identity-trust.js';
+import { evaluateWebIdentityTrust, type WebIdentityRequest } from '../aws/iam/web-identity-trust.js';
 
 /** moto's server with the ExecuteChangeSet outputs gap closed (see the launcher's docstring). */
 const LAUNCHER = fileURLToPath(new URL('./moto-launcher.py', import.meta.url));

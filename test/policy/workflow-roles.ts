@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { load } from 'js-yaml';
-import { evaluateWebIdentityTrust, type OidcProviderFact } from '../../src/sandbox/web-identity-trust.js';
+import { evaluateWebIdentityTrust, type OidcProviderFact } from '../../src/aws/iam/web-identity-trust.js';
 import type { IamCall } from '../helpers/iam-calls.js';
 import { REPO_ROOT } from '../helpers/run-action.js';
 import { resolveTemplate } from './resolve-template.js';

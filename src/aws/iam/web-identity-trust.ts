@@ -1,116 +1,156 @@
 /**
- * The part of IAM's policy evaluation that decides `sts:AssumeRoleWithWebIdentity` for a GitHub OIDC
- * token: a role's trust statements, their `StringEquals` / `StringLike` conditions on the token's
- * claims, explicit denies first. Neither moto nor `@cloud-copilot/iam-simulate` (strict mode drops the
- * provider's keys) evaluates these, so this is the one evaluator the doctor and the tests use.
- * (IAM User Guide: "IAM JSON policy elements: Condition operators" — StringLike's `*` and `?`
- * wildcards; multiple values of one key are OR-ed, keys and operators AND-ed.)
+ * The one trust evaluator for `sts:AssumeRoleWithWebIdentity`: does a role's trust policy accept a
+ * token with these claims from this OIDC provider? The emulator asks it (moto-launcher.py posts to the
+ * endpoint moto-server.ts serves) and the policy test calls it directly, because
+ * `@cloud-copilot/iam-simulate` drops the provider's condition keys (`<provider>:sub`/`:aud`).
+ *
+ * Rules encoded (AWS IAM User Guide, "Available keys for AWS web identity federation" and "IAM JSON
+ * policy elements: Condition operators"): an explicit Deny wins; an Allow statement applies when its
+ * Action matches `sts:AssumeRoleWithWebIdentity`, its `Principal.Federated` names the provider the token
+ * came from, and every condition holds (operators ANDed, keys ANDed, the values of one key ORed); a key
+ * the request lacks fails a condition unless the operator ends in `IfExists` or is negated. The
+ * provider is the one whose URL is the token's issuer (without `https://`), and the token's audience
+ * must be in its client-id list. Only `<provider>:sub`, `:aud` and `:amr` are request keys.
  */
-export interface TrustCondition {
-  operator: string;
-  key: string;
-  values: string[];
+
+export interface OidcProviderFact {
+  arn: string;
+  /** Issuer without the scheme, e.g. `token.actions.githubusercontent.com`. */
+  url: string;
+  clientIds: string[];
 }
 
-export interface TrustStatement {
-  effect: 'Allow' | 'Deny';
-  conditions: TrustCondition[];
+export interface WebIdentityRequest {
+  /** The role's AssumeRolePolicyDocument (already JSON). */
+  trustPolicy: unknown;
+  /** The token's claims (`iss`, `sub`, `aud`, …). */
+  claims: Record<string, unknown>;
+  /** The account's OIDC providers. */
+  providers: OidcProviderFact[];
 }
 
-const OPERATORS = new Set(['StringEquals', 'StringLike', 'StringNotEquals', 'StringNotLike']);
-
-function asList(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [value];
+export interface TrustVerdict {
+  allowed: boolean;
+  /** Why, in one sentence a person can act on. */
+  reason: string;
 }
 
-/** Resolve `Fn::Sub` strings (and plain strings) against the given names; anything else is refused. */
-function resolveString(value: unknown, names: Record<string, string>, where: string): string {
-  if (typeof value === 'string') return value;
-  const sub = (value as { 'Fn::Sub'?: unknown } | null)?.['Fn::Sub'];
-  if (typeof sub === 'string') {
-    return sub.replace(/\$\{([^}!]+)\}/g, (whole, name: string) => {
-      const resolved = names[name];
-      if (resolved === undefined) throw new Error(`${where}: cannot resolve \${${name}}`);
-      return resolved;
-    });
-  }
-  throw new Error(`${where}: a trust condition value must be a string or !Sub, got ${JSON.stringify(value)}`);
+interface Statement {
+  Effect?: string;
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Principal?: { Federated?: string | string[] } | string;
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
-/**
- * The web-identity trust statements of one `AWS::IAM::Role` in a template (JSON form), with `!Sub`
- * resolved against `names` (parameters and pseudo parameters).
- */
-export function readWebIdentityTrust(
-  template: Record<string, unknown>,
-  logicalId: string,
-  names: Record<string, string>,
-): TrustStatement[] {
-  const resources = (template.Resources ?? {}) as Record<
-    string,
-    { Type?: string; Properties?: Record<string, unknown> }
-  >;
-  const role = resources[logicalId];
-  if (!role || role.Type !== 'AWS::IAM::Role')
-    throw new Error(`no AWS::IAM::Role ${logicalId} in the template`);
-  const doc = (role.Properties?.AssumeRolePolicyDocument ?? {}) as { Statement?: unknown };
-  const out: TrustStatement[] = [];
-  for (const [i, raw] of asList(doc.Statement ?? []).entries()) {
-    const st = raw as {
-      Effect?: string;
-      Action?: unknown;
-      Condition?: Record<string, Record<string, unknown>>;
-    };
-    if (!asList(st.Action).includes('sts:AssumeRoleWithWebIdentity')) continue;
-    const where = `${logicalId}.AssumeRolePolicyDocument.Statement[${i}]`;
-    const conditions: TrustCondition[] = [];
-    for (const [operator, block] of Object.entries(st.Condition ?? {})) {
-      if (!OPERATORS.has(operator))
-        throw new Error(`${where}: condition operator ${operator} is not evaluated here`);
-      for (const [key, values] of Object.entries(block)) {
-        conditions.push({
-          operator,
-          key,
-          values: asList(values).map((v, j) =>
-            resolveString(v, names, `${where}.Condition.${operator}.${key}[${j}]`),
-          ),
-        });
-      }
-    }
-    out.push({ effect: st.Effect === 'Deny' ? 'Deny' : 'Allow', conditions });
-  }
-  return out;
+const ACTION = 'sts:AssumeRoleWithWebIdentity';
+
+function list(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
-function likeToRegExp(pattern: string): RegExp {
-  const body = pattern
+/** IAM's `*`/`?` wildcards, case-sensitive for values (StringLike). */
+function wildcard(pattern: string, value: string, ignoreCase = false): boolean {
+  const re = pattern
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*/g, '.*')
     .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
+  return new RegExp(`^${re}$`, ignoreCase ? 'i' : '').test(value);
 }
 
-function conditionHolds(c: TrustCondition, claims: Record<string, string>): boolean {
-  const actual = claims[c.key];
-  // A missing key fails every positive operator and satisfies the negated ones (IAM's rule).
-  if (actual === undefined) return c.operator.startsWith('StringNot');
-  const equals = c.values.some((v) => v === actual);
-  const like = c.values.some((v) => likeToRegExp(v).test(actual));
-  switch (c.operator) {
-    case 'StringEquals':
-      return equals;
-    case 'StringLike':
-      return like;
-    case 'StringNotEquals':
-      return !equals;
-    default:
-      return !like;
+function actionMatches(s: Statement): boolean {
+  if (s.NotAction !== undefined) return !list(s.NotAction).some((a) => wildcard(a, ACTION, true));
+  return list(s.Action).some((a) => wildcard(a, ACTION, true));
+}
+
+function principalMatches(s: Statement, providerArn: string): boolean {
+  if (s.Principal === '*') return true;
+  if (typeof s.Principal !== 'object') return false;
+  return list(s.Principal.Federated).includes(providerArn);
+}
+
+/** One condition operator over one key: true when it holds. */
+function conditionHolds(operator: string, expected: string[], actual: string[]): boolean {
+  const ifExists = operator.endsWith('IfExists');
+  let op = ifExists ? operator.slice(0, -'IfExists'.length) : operator;
+  const set = /^(ForAnyValue|ForAllValues):/.exec(op)?.[1];
+  if (set) op = op.slice(set.length + 1);
+  const negated = /^StringNot/.test(op);
+  if (actual.length === 0) return ifExists || negated || set === 'ForAllValues';
+  const one = (value: string): boolean => {
+    switch (op) {
+      case 'StringEquals':
+        return expected.includes(value);
+      case 'StringNotEquals':
+        return !expected.includes(value);
+      case 'StringEqualsIgnoreCase':
+        return expected.some((e) => e.toLowerCase() === value.toLowerCase());
+      case 'StringLike':
+        return expected.some((e) => wildcard(e, value));
+      case 'StringNotLike':
+        return !expected.some((e) => wildcard(e, value));
+      default:
+        // An operator this evaluator does not know never grants.
+        return false;
+    }
+  };
+  return set === 'ForAllValues' || negated ? actual.every(one) : actual.some(one);
+}
+
+function requestKeys(provider: OidcProviderFact, claims: Record<string, unknown>): Map<string, string[]> {
+  const keys = new Map<string, string[]>();
+  for (const claim of ['sub', 'aud', 'amr']) {
+    const v = claims[claim];
+    const values = Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : [];
+    if (values.length) keys.set(`${provider.url}:${claim}`.toLowerCase(), values);
   }
+  return keys;
 }
 
-/** True when the claims (`token.actions.githubusercontent.com:sub` → value, …) may assume the role. */
-export function trustAccepts(statements: TrustStatement[], claims: Record<string, string>): boolean {
-  const matches = (st: TrustStatement) => st.conditions.every((c) => conditionHolds(c, claims));
-  if (statements.some((st) => st.effect === 'Deny' && matches(st))) return false;
-  return statements.some((st) => st.effect === 'Allow' && matches(st));
+function conditionsHold(s: Statement, keys: Map<string, string[]>): string | undefined {
+  for (const [operator, byKey] of Object.entries(s.Condition ?? {})) {
+    for (const [key, value] of Object.entries(byKey)) {
+      const actual = keys.get(key.toLowerCase()) ?? [];
+      if (!conditionHolds(operator, list(value), actual))
+        return `${operator} ${key} ${JSON.stringify(value)} does not hold for ${actual.length ? JSON.stringify(actual.length === 1 ? actual[0] : actual) : 'a token without it'}`;
+    }
+  }
+  return undefined;
+}
+
+/** Decide whether the trust policy accepts the token: a verdict with a reason either way. */
+export function evaluateWebIdentityTrust(req: WebIdentityRequest): TrustVerdict {
+  const iss = typeof req.claims.iss === 'string' ? req.claims.iss.replace(/^https:\/\//, '') : '';
+  const provider = req.providers.find((p) => p.url === iss);
+  if (!provider)
+    return { allowed: false, reason: `no OIDC provider for the token's issuer '${iss}' in the account` };
+  const aud = list(req.claims.aud as string | string[] | undefined);
+  if (!aud.some((a) => provider.clientIds.includes(a)))
+    return {
+      allowed: false,
+      reason: `the token's audience ${JSON.stringify(aud)} is not a client id of ${provider.arn}`,
+    };
+  const doc = req.trustPolicy as { Statement?: Statement | Statement[] } | null | undefined;
+  if (!doc?.Statement) return { allowed: false, reason: 'the role does not exist or has no trust policy' };
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  const keys = requestKeys(provider, req.claims);
+  const why: string[] = [];
+  let allowed = false;
+  for (const s of statements) {
+    if (!actionMatches(s) || !principalMatches(s, provider.arn)) continue;
+    const failed = conditionsHold(s, keys);
+    if (s.Effect === 'Deny' && !failed)
+      return { allowed: false, reason: `an explicit Deny in the trust policy applies to the token` };
+    if (s.Effect === 'Allow') {
+      if (failed) why.push(failed);
+      else allowed = true;
+    }
+  }
+  if (allowed) return { allowed: true, reason: `the trust policy accepts sub '${String(req.claims.sub)}'` };
+  return {
+    allowed: false,
+    reason: why.length
+      ? `the trust policy does not accept the token: ${why.join('; ')}`
+      : `no Allow statement for ${ACTION} with Federated principal ${provider.arn}`,
+  };
 }

@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readWebIdentityTrust, type TrustStatement } from '../../../src/aws/iam/web-identity-trust.js';
-import { checkGitHubSettings, checkTrustPolicies } from '../../../src/doctor/doctor-checks.js';
+import { readTrustPolicy } from '../../../src/aws/iam/trust-policy-document.js';
+import {
+  checkGitHubSettings,
+  checkTrustPolicies,
+  GITHUB_OIDC_PROVIDER,
+} from '../../../src/doctor/doctor-checks.js';
+
+const PROVIDER = {
+  ...GITHUB_OIDC_PROVIDER,
+  arn: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+};
 import { parseTemplate } from '../../../src/gitops/cfn-yaml.js';
 import { SUBJECT_CLAIM_KEYS } from '../../../src/github/oidc-subject.js';
 import { readRoleJobs, ROLE_VARIABLES, type RoleLogicalId } from '../../../src/github/workflow-roles.js';
@@ -11,7 +20,7 @@ const FILE = join(REPO_ROOT, 'gitops', 'stacks', 'github-oidc.yaml');
 const REPOSITORY = 'coderdemo/coderdemo-gitops';
 const TEXT = readFileSync(FILE, 'utf8');
 
-function trustOf(text: string): Record<RoleLogicalId, TrustStatement[]> {
+function trustOf(text: string): Record<RoleLogicalId, unknown> {
   const template = parseTemplate(text, FILE);
   const names = {
     GitHubRepository: REPOSITORY,
@@ -20,13 +29,13 @@ function trustOf(text: string): Record<RoleLogicalId, TrustStatement[]> {
     'AWS::Partition': 'aws',
   };
   return Object.fromEntries(
-    Object.values(ROLE_VARIABLES).map((r) => [r, readWebIdentityTrust(template, r, names)]),
-  ) as Record<RoleLogicalId, TrustStatement[]>;
+    Object.values(ROLE_VARIABLES).map((r) => [r, readTrustPolicy(template, r, names, PROVIDER.arn)]),
+  ) as Record<RoleLogicalId, unknown>;
 }
 
 async function offChecks(text: string): Promise<string[]> {
   const jobs = await readRoleJobs(REPO_ROOT);
-  return checkTrustPolicies(trustOf(text), jobs, { repository: REPOSITORY, branch: 'main' })
+  return checkTrustPolicies(trustOf(text), PROVIDER, jobs, { repository: REPOSITORY, branch: 'main' })
     .filter((c) => !c.ok)
     .map((c) => `${c.setting}: ${c.actual}`);
 }

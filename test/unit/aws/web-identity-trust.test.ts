@@ -1,4 +1,4 @@
-import { evaluateWebIdentityTrust, type OidcProviderFact } from '../../../src/sandbox/web-identity-trust.js';
+import { evaluateWebIdentityTrust, type OidcProviderFact } from '../../../src/aws/iam/web-identity-trust.js';
 
 const PROVIDER: OidcProviderFact = {
   arn: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
