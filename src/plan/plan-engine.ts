@@ -15,7 +15,8 @@ import { diffDns, type CurrentDns } from './dns-diff.js';
 import { diffFlux, diffRendered } from './flux-diff.js';
 import { planStack, type PlanError } from './plan-stack.js';
 import type { PlanReport, RegionPlan, RiskFinding, StackPlan } from './plan-types.js';
-import { reviewSources } from './source-review.js';
+import { reviewSources, trustedAllowList } from './source-review.js';
+import { isAllowedSource } from '../fetch/allowed-fetch.js';
 import { whatIfRouting } from './what-if-routing.js';
 import { regionPlanChanged, stackPlanChanged } from '../review/changed.js';
 import { assessDns, assessFlux, overallRisk } from '../review/risk-rules.js';
@@ -175,7 +176,7 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
   const findings = [
     ...toggles,
     ...stacks.flatMap((s) => s.findings),
-    ...assessFluxDomain(flux),
+    ...assessFluxDomain(flux, (url) => isAllowedSource(url, trustedAllowList(baseConfig))),
     ...assessFlux(flux),
     ...assessDns(dns),
   ].sort((a, b) => rank(b) - rank(a));

@@ -24,7 +24,11 @@ import { stackRisk } from '../review/risk-rules.js';
 import { changeSetWithDiff } from '../review/stack-changes.js';
 import type { StackStateCache } from '../aws/cloudformation/stack-outputs.js';
 import { diffTemplates, type TemplateDiffResult } from '../review/template-diff.js';
-import { changedParameters, inlineParameters, type ParameterValues } from '../review/effective-parameters.js';
+import {
+  changedParameters,
+  effectiveParameterValues,
+  inlineParameters,
+} from '../review/effective-parameters.js';
 import type { StackTemplates } from '../review/risk-rules.js';
 
 /** A problem that stopped (part of) a plan, for PlanReport.errors. */
@@ -126,16 +130,6 @@ function parameterChanges(
   return out;
 }
 
-/** Effective values: the template's defaults overlaid with what the region passes (undefined: not known). */
-function effectiveValues(
-  template: Record<string, unknown> | undefined,
-  resolved: Record<string, Resolved>,
-): ParameterValues {
-  const out: ParameterValues = template ? Object.fromEntries(templateDefaults(template)) : {};
-  for (const [k, v] of Object.entries(resolved)) out[k] = v.known ? v.value : undefined;
-  return out;
-}
-
 function knownValues(resolved: Record<string, Resolved>): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(resolved)) out[k] = v.known ? v.value : undefined;
@@ -213,8 +207,8 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
 
   // Parameters whose effective value changes (a changed default no region overrides, a new field value)
   // are written into both templates: the resources using them are changes, with replacement impact.
-  const baseValues = effectiveValues(base.json, baseResolved);
-  const headValues = effectiveValues(head.json, resolved);
+  const baseValues = effectiveParameterValues(base.json, knownValues(baseResolved));
+  const headValues = effectiveParameterValues(head.json, knownValues(resolved));
   const moved = new Set(changedParameters(baseValues, headValues).keys());
   const baseJson = inlineParameters(base.json, baseValues, moved);
   const headJson = inlineParameters(head.json, headValues, moved);

@@ -19,6 +19,8 @@ export interface WhatIfRow {
   ifDown: Record<string, string | undefined>;
   /** Whether the answer came from `expectedRegions` (false: the hub fallback, a guess). */
   expectedAfter: boolean;
+  /** Regions whose "down" answer is the fallback (none of the expected regions left): a guess. */
+  fallbackIfDown: string[];
 }
 
 export interface WhatIfRouting {
@@ -67,12 +69,16 @@ export function whatIfRouting(
   const rows = config.platform.vantagePoints.map((vp): WhatIfRow => {
     const a = answeringRegion(vp, after, hub);
     const ifDown: Record<string, string | undefined> = {};
-    for (const r of after)
-      ifDown[r] = answeringRegion(
+    const fallbackIfDown: string[] = [];
+    for (const r of after) {
+      const down = answeringRegion(
         vp,
         after.filter((x) => x !== r),
         hub,
-      ).region;
+      );
+      ifDown[r] = down.region;
+      if (!down.expected) fallbackIfDown.push(r);
+    }
     return {
       vantagePoint: vp.name,
       clientSubnet: vp.clientSubnet,
@@ -80,6 +86,7 @@ export function whatIfRouting(
       after: a.region,
       ifDown,
       expectedAfter: a.expected,
+      fallbackIfDown,
     };
   });
   return { model: WHAT_IF_MODEL, today, after, rows };

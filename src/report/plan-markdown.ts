@@ -285,7 +285,7 @@ function whatIfBlocks(report: PlanReport): Block[] {
   const rows = w.rows
     .map(
       (r) =>
-        `| ${escapeText(r.vantagePoint)} (${escapeText(r.clientSubnet)}) | ${cell(r.today)} | ${cell(r.after)}${r.expectedAfter ? '' : ' (hub fallback)'} |${w.after.map((x) => ` ${cell(r.ifDown[x])} |`).join('')}`,
+        `| ${escapeText(r.vantagePoint)} (${escapeText(r.clientSubnet)}) | ${cell(r.today)} | ${cell(r.after)}${r.expectedAfter ? '' : ' (hub fallback)'} |${w.after.map((x) => ` ${cell(r.ifDown[x])}${r.fallbackIfDown.includes(x) ? ' (hub fallback)' : ''} |`).join('')}`,
     )
     .join('\n');
   return [

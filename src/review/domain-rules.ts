@@ -321,7 +321,11 @@ function durationHours(v: string | undefined): number | undefined {
 }
 
 /** Findings of Flux object changes that need this environment's knowledge (NLB, Karpenter, sources). */
-export function assessFluxDomain(changes: FluxObjectChange[]): RiskFinding[] {
+export function assessFluxDomain(
+  changes: FluxObjectChange[],
+  /** Whether main's allow-list holds a URL: one it does not is issue 13's `new-source` (high), not repeated here. */
+  allowed: (url: string) => boolean = () => true,
+): RiskFinding[] {
   const findings: RiskFinding[] = [];
   for (const c of changes) {
     const base = { region: c.region, subject: `${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}` };
@@ -377,7 +381,7 @@ export function assessFluxDomain(changes: FluxObjectChange[]): RiskFinding[] {
     }
     if (SOURCE_KINDS.has(c.kind) && c.action === 'changed') {
       const url = field('spec.url');
-      if (url)
+      if (url && (url.after === undefined || allowed(url.after)))
         findings.push(
           finding('flux-source-url', base, `source URL ${url.before ?? '(none)'} → ${url.after ?? '(none)'}`),
         );

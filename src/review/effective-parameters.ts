@@ -43,3 +43,21 @@ export function inlineParameters(
   if (!template || names.size === 0 || !template.Resources) return template;
   return { ...template, Resources: inline(template.Resources, values, names) };
 }
+
+/**
+ * Effective values: a template's defaults (SSM-typed ones are unknown: the deployed stack shows them
+ * resolved) overlaid with the values given (undefined: not known).
+ */
+export function effectiveParameterValues(template: Obj | undefined, given: ParameterValues): ParameterValues {
+  const out: ParameterValues = {};
+  const params = (template?.Parameters ?? {}) as Record<
+    string,
+    { Type?: unknown; Default?: unknown } | undefined
+  >;
+  for (const [key, p] of Object.entries(params)) {
+    const d = p?.Default;
+    const ssm = typeof p?.Type === 'string' && p.Type.startsWith('AWS::SSM::Parameter::');
+    out[key] = ssm || d === undefined || d === null ? undefined : Array.isArray(d) ? d.join(',') : String(d);
+  }
+  return { ...out, ...given };
+}

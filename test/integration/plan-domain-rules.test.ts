@@ -198,6 +198,22 @@ describe('planted pull requests: each gets its domain rule and its risk (offline
     expect(ofRule(report, 'iam-broadening')).toEqual([]);
   });
 
+  it("a source URL moved outside main's allow-list is issue 13's new-source (high), not repeated", async () => {
+    const report = await planPr((g) => {
+      // Written as a contributor would: the head's allowedSources lists it too (validate demands that).
+      edit(g, 'platform.yaml', 'allowedSources:\n', 'allowedSources:\n  - https://charts.example.net\n');
+      edit(
+        g,
+        'infrastructure/controllers/external-secrets.yaml',
+        'url: https://charts.external-secrets.io',
+        'url: https://charts.example.net/external-secrets',
+      );
+    });
+    expect(report.errors).toEqual([]);
+    expect(ofRule(report, 'new-source').map((f) => f.level)).toEqual(['high', 'medium']);
+    expect(ofRule(report, 'flux-source-url')).toEqual([]);
+  });
+
   it('ingress from anywhere on the load balancer listener port (platform.yaml) is not flagged', async () => {
     const report = await planPr((g) =>
       edit(
@@ -242,6 +258,8 @@ describe('planted pull requests: each gets its domain rule and its risk (offline
     const ohio = w.rows.find((r) => r.vantagePoint === 'ohio')!;
     // Ohio lists only us-east-2: with it down the model falls back to the first of the set, and says so.
     expect(ohio.ifDown['us-east-2']).toBe('eu-west-2');
+    expect(ohio.fallbackIfDown).toEqual(['us-east-2']);
+    expect(london.fallbackIfDown).toEqual([]);
     expect(JSON.parse(JSON.stringify(report)).whatIfRouting.rows).toHaveLength(3);
     const md = renderPlanMarkdown(report, { budget: 65000, marker: '<!-- plan -->' }).markdown;
     expect(md).toContain('### What-if routing');
@@ -249,6 +267,9 @@ describe('planted pull requests: each gets its domain rule and its risk (offline
       '| london (3.8.0.0/24) | us-east-2 | eu-west-2 | us-east-2 | eu-west-2 | eu-west-2 |',
     );
     expect(md).toContain('modelled, not measured');
+    expect(md).toMatch(
+      /\| ohio \(3\.128\.0\.0\/24\) \| us-east-2 \| us-east-2 \| us-east-2 \| eu-west-2 \(hub fallback\) \|/,
+    );
   });
 
   it('a plan that drains a region shows who answers instead; one that changes no region has no table', async () => {
