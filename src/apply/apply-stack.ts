@@ -29,6 +29,7 @@ import { decideReview, type ReviewedReference } from '../review/review-decision.
 import { stackRisk } from '../review/risk-rules.js';
 import { changeSetWithDiff } from '../review/stack-changes.js';
 import { diffTemplates } from '../review/template-diff.js';
+import { effectiveParameterValues } from '../review/effective-parameters.js';
 import type { ResourceChange } from '../review/review-types.js';
 import { ConfigurationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -235,13 +236,26 @@ export async function applyStack(input: ApplyStackInput): Promise<AppliedStack> 
       own.status === 'ready'
         ? changeSetWithDiff(own.changes, diffTemplates(deployedTemplate, declared))
         : { changes: [], iam: undefined };
-    const assessed = stackRisk({
-      region: region.name,
-      stackName: name,
-      status: own.status === 'no-changes' ? 'no-changes' : deployed ? 'update' : 'create',
-      changes: merged.changes,
-      iam: merged.iam,
-    });
+    // The same domain rules the plan ran: deployed template and parameters → main's template and parameters.
+    const assessed = stackRisk(
+      {
+        region: region.name,
+        stackName: name,
+        status: own.status === 'no-changes' ? 'no-changes' : deployed ? 'update' : 'create',
+        changes: merged.changes,
+        iam: merged.iam,
+      },
+      {
+        before: deployedTemplate
+          ? {
+              template: deployedTemplate,
+              parameters: effectiveParameterValues(deployedTemplate, state.parameters),
+            }
+          : undefined,
+        after: { template: declared, parameters: effectiveParameterValues(declared, params) },
+        listenerPorts: input.config.platform.loadBalancer.listenerPorts,
+      },
+    );
     const decision = decideReview({
       stackName: name,
       applied: {

@@ -270,10 +270,19 @@ function readPlatform(r: FieldReader, value: unknown): PlatformConfig | undefine
   }
   const cs = r.object(o.coldStart, 'coldStart', ['path'], ['path']);
   const coldPath = cs && r.string(cs.path, 'coldStart.path', /^\/\S*$/, 'a URL path starting with /, e.g. /api/v2/users/first');
-  const lb = r.object(o.loadBalancer, 'loadBalancer', ['serviceNamespace', 'serviceName'], ['serviceNamespace', 'serviceName']);
+  const lb = r.object(o.loadBalancer, 'loadBalancer', ['serviceNamespace', 'serviceName', 'listenerPorts'], ['serviceNamespace', 'serviceName']);
   const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
   const serviceNamespace = lb && r.string(lb.serviceNamespace, 'loadBalancer.serviceNamespace', K8S_NAME, 'a Kubernetes namespace name');
   const serviceName = lb && r.string(lb.serviceName, 'loadBalancer.serviceName', K8S_NAME, 'a Kubernetes Service name');
+  // The ports the NLB listens on for everyone: an ingress from anywhere on any other port is a network opening.
+  const listenerPorts =
+    lb?.listenerPorts === undefined
+      ? [443]
+      : (r.list(lb.listenerPorts, 'loadBalancer.listenerPorts', 'TCP ports, e.g. [443]') ?? []).map((p, i) => {
+          const port = r.integer(p, childPath('loadBalancer.listenerPorts', i), 1);
+          if (port !== undefined && port > 65535) r.error(childPath('loadBalancer.listenerPorts', i), `expected a TCP port 1-65535, got ${port}`);
+          return port ?? 0;
+        });
   const allowedSources = o.allowedSources === undefined ? undefined : readAllowedSources(r, o.allowedSources);
   const coder = readCoder(r, o.coder);
   if (r.errors.length > errorsBefore) return undefined;
@@ -291,7 +300,7 @@ function readPlatform(r: FieldReader, value: unknown): PlatformConfig | undefine
     vantagePoints,
     thresholds,
     coldStart: { path: coldPath! },
-    loadBalancer: { serviceNamespace: serviceNamespace!, serviceName: serviceName! },
+    loadBalancer: { serviceNamespace: serviceNamespace!, serviceName: serviceName!, listenerPorts },
     coder,
   };
 }

@@ -93,7 +93,8 @@ export interface PlatformConfig {
   thresholds: Thresholds;
   coldStart: { path: string }; // a Coder endpoint that touches the database, e.g. /api/v2/users/first
   /** How apply-region finds the NLB the load balancer controller made for Coder. */
-  loadBalancer: { serviceNamespace: string; serviceName: string };
+  /** `listenerPorts`: the NLB's public listener ports (default [443]); ingress from anywhere elsewhere is flagged. */
+  loadBalancer: { serviceNamespace: string; serviceName: string; listenerPorts: number[] };
   /**
    * URL prefixes Flux and the plan may fetch from (Helm/OCI/Git repositories). The plan trusts only main's
    * list (src/fetch/allowed-fetch.ts); undefined when platform.yaml has no `allowedSources`.

@@ -15,9 +15,12 @@ import { diffDns, type CurrentDns } from './dns-diff.js';
 import { diffFlux, diffRendered } from './flux-diff.js';
 import { planStack, type PlanError } from './plan-stack.js';
 import type { PlanReport, RegionPlan, RiskFinding, StackPlan } from './plan-types.js';
-import { reviewSources } from './source-review.js';
+import { reviewSources, trustedAllowList } from './source-review.js';
+import { isAllowedSource } from '../fetch/allowed-fetch.js';
+import { whatIfRouting } from './what-if-routing.js';
 import { regionPlanChanged, stackPlanChanged } from '../review/changed.js';
 import { assessDns, assessFlux, overallRisk } from '../review/risk-rules.js';
+import { assessFluxDomain, assessRegionToggles } from '../review/domain-rules.js';
 import { StackStateCache } from '../aws/cloudformation/stack-outputs.js';
 import { estimateRegionRollout } from './rollout-estimate.js';
 import { RISK_LEVELS } from '../aws/cloudformation/change-set-identity.js';
@@ -167,9 +170,17 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
   }
 
   const dns = diffDns({ config, baseConfig, region: region.name, current: run.currentDns });
-  const findings = [...stacks.flatMap((s) => s.findings), ...assessFlux(flux), ...assessDns(dns)].sort(
-    (a, b) => rank(b) - rank(a),
+  const toggles = assessRegionToggles(
+    [{ name: region.name, enabled: region.enabled, stacks: region.stacks.length }],
+    run.baseConfig ? (baseRegion ? [baseRegion] : []) : undefined,
   );
+  const findings = [
+    ...toggles,
+    ...stacks.flatMap((s) => s.findings),
+    ...assessFluxDomain(flux, (url) => isAllowedSource(url, trustedAllowList(baseConfig))),
+    ...assessFlux(flux),
+    ...assessDns(dns),
+  ].sort((a, b) => rank(b) - rank(a));
   const hasChanges = regionPlanChanged({ stacks, flux, dns, clusterVars } as RegionPlan);
   log.info(
     `${stacks.filter(stackPlanChanged).length}/${stacks.length} stacks change, ${flux.length} Flux, ${dns.length} DNS, ${clusterVars.length} cluster-vars changes`,
@@ -325,6 +336,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
     report.regions.some(regionPlanChanged) ||
     sourceFindings.length > 0;
   report.risk = overallRisk(report.findings, report.hasChanges);
+  const routing = whatIfRouting(config, baseConfig);
+  if (routing) report.whatIfRouting = routing;
   log.info(
     `plan ${report.mode}: ${report.hasChanges ? 'changes' : 'no changes'}, risk ${report.risk}` +
       (report.errors.length ? `, ${report.errors.length} error${report.errors.length === 1 ? '' : 's'}` : ''),

@@ -25,6 +25,12 @@ import { stackRisk } from '../review/risk-rules.js';
 import { changeSetWithDiff } from '../review/stack-changes.js';
 import type { StackStateCache } from '../aws/cloudformation/stack-outputs.js';
 import { diffTemplates, type TemplateDiffResult } from '../review/template-diff.js';
+import {
+  changedParameters,
+  effectiveParameterValues,
+  inlineParameters,
+} from '../review/effective-parameters.js';
+import type { StackTemplates } from '../review/risk-rules.js';
 
 /** A problem that stopped (part of) a plan, for PlanReport.errors. */
 export interface PlanError {
@@ -131,8 +137,8 @@ function knownValues(resolved: Record<string, Resolved>): Record<string, string 
   return out;
 }
 
-function finish(plan: StackPlan): StackPlan {
-  Object.assign(plan, stackRisk(plan));
+function finish(plan: StackPlan, templates?: StackTemplates): StackPlan {
+  Object.assign(plan, stackRisk(plan, templates));
   return plan;
 }
 
@@ -155,7 +161,10 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
   const errors: PlanError[] = [];
   const deployRegion = deployRegionOf(spec, region, config);
   const name = stackName(config.platform.project, region.name, spec.name);
-  const baseSpec = input.baseRegion?.stacks.find((s) => s.name === spec.name);
+  // A region disabled on main has nothing deployed from it: every one of its stacks is a creation.
+  const baseSpec = input.baseRegion?.enabled
+    ? input.baseRegion.stacks.find((s) => s.name === spec.name)
+    : undefined;
   const head = parsed(config, spec.template);
   const base = baseConfig && baseSpec ? parsed(baseConfig, baseSpec.template) : {};
   const plan: StackPlan = {
@@ -197,17 +206,32 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
       ? resolveStackParameters(baseSpec, { config: baseConfig, region: input.baseRegion, outputs })
       : {};
 
+  // Parameters whose effective value changes (a changed default no region overrides, a new field value)
+  // are written into both templates: the resources using them are changes, with replacement impact.
+  const baseValues = effectiveParameterValues(base.json, knownValues(baseResolved));
+  const headValues = effectiveParameterValues(head.json, knownValues(resolved));
+  const moved = new Set(changedParameters(baseValues, headValues).keys());
+  const baseJson = inlineParameters(base.json, baseValues, moved);
+  const headJson = inlineParameters(head.json, headValues, moved);
+  const templates = (created: boolean): StackTemplates => ({
+    before: created || !base.json ? undefined : { template: base.json, parameters: baseValues },
+    after: { template: head.json, parameters: headValues },
+    listenerPorts: config.platform.loadBalancer.listenerPorts,
+  });
+
   if (!aws) {
-    const diff = diffTemplates(base.json, head.json);
+    const diff = diffTemplates(baseJson, headJson);
     plan.templateDiff = diff.text;
     plan.changes = diff.changes;
     plan.iam = diff.iam;
     plan.parameters = parameterChanges(resolved, knownValues(baseResolved));
     const unknown = Object.values(resolved).filter((r) => !r.known).length;
     plan.reason =
-      'offline: template diff base → head only' +
+      (base.json
+        ? 'offline: template diff base → head only'
+        : 'offline: not deployed from main (region or stack disabled or absent there): every resource is a creation') +
       (unknown ? `; ${unknown} parameter${unknown === 1 ? '' : 's'} known after apply` : '');
-    return { plan: finish(plan), errors };
+    return { plan: finish(plan, templates(!base.json)), errors };
   }
 
   let state: StackState;
@@ -215,15 +239,15 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
     state = await aws.states.state(deployRegion, name);
   } catch (err) {
     plan.reason = errorMessage(err);
-    const diff = diffTemplates(base.json, head.json);
+    const diff = diffTemplates(baseJson, headJson);
     Object.assign(plan, { templateDiff: diff.text, changes: diff.changes, iam: diff.iam });
     log.error(`${name}: ${plan.reason}`);
     // An AWS call that failed leaves the plan incomplete: the step must not pass as if it were whole.
     errors.push({ message: `${name} could not be planned: ${plan.reason}` });
-    return { plan: finish(plan), errors };
+    return { plan: finish(plan, templates(false)), errors };
   }
   // What the change set compares with is the deployed stack: a stack never deployed diffs from nothing.
-  const diff: TemplateDiffResult = diffTemplates(state.needsCreate ? undefined : base.json, head.json);
+  const diff: TemplateDiffResult = diffTemplates(state.needsCreate ? undefined : baseJson, headJson);
   plan.templateDiff = diff.text;
   plan.parameters = parameterChanges(
     resolved,
@@ -235,7 +259,7 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
   if (busy) {
     Object.assign(plan, { status: 'failed', reason: busy, changes: diff.changes, iam: diff.iam });
     log.warn(`${name}: ${busy}`);
-    return { plan: finish(plan), errors };
+    return { plan: finish(plan, templates(state.needsCreate)), errors };
   }
   // What was changed by hand, as the last detection saw it: read only (the plan role starts no detection).
   if (state.exists && !state.needsCreate) {
@@ -252,7 +276,7 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
         .join('; ')}`,
     });
     log.info(`${name}: blocked (${unknown.map(([k]) => k).join(', ')} known after apply)`);
-    return { plan: finish(plan), errors };
+    return { plan: finish(plan, templates(state.needsCreate)), errors };
   }
 
   const params = Object.fromEntries(Object.entries(resolved).map(([k, r]) => [k, r.known ? r.value : '']));
@@ -293,7 +317,7 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
         ...changeSetWithDiff(outcome.changes, diff),
       });
     }
-    finish(plan);
+    finish(plan, templates(state.needsCreate));
     log.info(
       `${name}: ${plan.status}` +
         (plan.status === 'failed'
@@ -309,7 +333,7 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
       plan.changeSetId = undefined;
       plan.changeSetName = undefined;
       log.info(`${name}: no-changes (CloudFormation: ${errorMessage(err).split('\n')[0]})`);
-      return { plan: finish(plan), errors };
+      return { plan: finish(plan, templates(state.needsCreate)), errors };
     }
     Object.assign(plan, {
       status: 'failed',
@@ -319,7 +343,7 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
     });
     log.error(`${name}: ${plan.reason}`);
     errors.push({ message: `${name} could not be planned: ${plan.reason}` });
-    finish(plan);
+    finish(plan, templates(state.needsCreate));
   }
   return { plan, errors };
 }

@@ -1,3 +1,4 @@
+import type { WhatIfRouting } from './what-if-routing.js';
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
 import type { ResourceDrift } from '../drift/drift-types.js';
 import type { IamChangeSummary, ResourceChange, RiskFinding } from '../review/review-types.js';
@@ -123,4 +124,6 @@ export interface PlanReport {
   /** API calls made, by Service.Operation. */
   apiCalls: Record<string, number>;
   durationMs: number;
+  /** Who answers each vantage point today, after the merge and per region down: when a region is added or drained. */
+  whatIfRouting?: WhatIfRouting;
 }

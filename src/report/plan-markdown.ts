@@ -1,4 +1,5 @@
 import { regionPlanChanged, stackPlanChanged } from '../review/changed.js';
+import { ruleGuidance } from '../review/domain-rules.js';
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
 import type {
   FluxObjectChange,
@@ -115,7 +116,7 @@ const size = (s: string): number => Buffer.byteLength(s, 'utf8');
 /** The plan as a GitHub comment / job summary, packed by priority into `budget`. */
 export function renderPlanMarkdown(report: PlanReport, opts: PlanMarkdownOptions): PlanMarkdown {
   const mandatory = headerBlock(report, opts) + errorsBlock(report);
-  const blocks: Block[] = [...findingBlocks(report)];
+  const blocks: Block[] = [...findingBlocks(report), ...whatIfBlocks(report)];
   if (report.account.length > 0)
     blocks.push(
       ...sectionBlocks(
@@ -276,13 +277,39 @@ function footerBlock(report: PlanReport, opts: PlanMarkdownOptions): string {
   return `\n<sub>${parts.join(' · ')}</sub>\n`;
 }
 
+/** The what-if routing table (a plan that adds or drains a region), with how it is modelled. */
+function whatIfBlocks(report: PlanReport): Block[] {
+  const w = report.whatIfRouting;
+  if (!w) return [];
+  const cell = (r: string | undefined) => (r ? escapeText(r) : '— (none)');
+  const head = `| Vantage point | Today | After this PR |${w.after.map((r) => ` ${escapeText(r)} down |`).join('')}\n|---|---|---|${w.after.map(() => '---|').join('')}\n`;
+  const rows = w.rows
+    .map(
+      (r) =>
+        `| ${escapeText(r.vantagePoint)} (${escapeText(r.clientSubnet)}) | ${cell(r.today)} | ${cell(r.after)}${r.expectedAfter ? '' : ' (hub fallback)'} |${w.after.map((x) => ` ${cell(r.ifDown[x])}${r.fallbackIfDown.includes(x) ? ' (hub fallback)' : ''} |`).join('')}`,
+    )
+    .join('\n');
+  return [
+    {
+      label: 'what-if routing',
+      text: `### What-if routing\n\nLatency set today: ${w.today.map(escapeText).join(', ') || '(none)'} → after: ${w.after.map(escapeText).join(', ') || '(none)'}.\n\n${head}${rows}\n\n<sub>${escapeText(w.model)}.</sub>\n\n`,
+      priority: 1,
+    },
+  ];
+}
+
 function findingBlocks(report: PlanReport): Block[] {
   const findings = allFindings(report);
   const blocks: Block[] = [];
   const high = findings.filter((f) => f.level === 'high');
   const medium = findings.filter((f) => f.level === 'medium');
-  const line = (f: RiskFinding) =>
-    `- **${escapeText(f.rule)}**${f.region ? ` (${escapeText(f.region)})` : ''} ${codeSpan(clip(f.subject, CELL), false)}: ${escapeText(clip(f.message, 400))}\n`;
+  const line = (f: RiskFinding) => {
+    const guide = ruleGuidance(f.rule);
+    return (
+      `- **${escapeText(f.rule)}**${f.region ? ` (${escapeText(f.region)})` : ''} ${codeSpan(clip(f.subject, CELL), false)}: ${escapeText(clip(f.message, 400))}\n` +
+      (guide ? `  <br><sub>Why: ${escapeText(guide.why)}. Check: ${escapeText(guide.check)}.</sub>\n` : '')
+    );
+  };
   if (high.length > 0) {
     blocks.push({ label: 'dangers heading', text: `### ⚠️ Dangers\n\n`, priority: 1 });
     high.forEach((f, i) =>

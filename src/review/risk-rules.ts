@@ -1,6 +1,7 @@
 import { RISK_LEVELS, type Risk } from '../aws/cloudformation/change-set-identity.js';
 import { assessDriftOverwrite } from './drift-overwrite-rule.js';
 import { wildcardGrants } from './iam-policy-diff.js';
+import { assessTemplateDomain, type TemplateSide } from './domain-rules.js';
 import type { DnsChange, FluxObjectChange, RiskFinding, StackPlan } from '../plan/plan-types.js';
 
 /**
@@ -72,9 +73,26 @@ export type StackRiskSubject = Pick<
 > &
   Partial<Pick<StackPlan, 'lastDrift'>>;
 
-/** Findings for one stack plan: stateful replacement/deletion, IAM broadening and trust policies, any change. */
-export function assessStack(plan: StackRiskSubject): RiskFinding[] {
-  const findings: RiskFinding[] = [];
+/** The templates (with effective parameter values) the domain rules of ./domain-rules.ts compare. */
+export interface StackTemplates {
+  before: TemplateSide | undefined;
+  after: TemplateSide | undefined;
+  listenerPorts: readonly number[];
+}
+
+/**
+ * Findings for one stack plan: stateful replacement/deletion, IAM broadening and trust policies, the
+ * domain rules (with the templates), any change.
+ */
+export function assessStack(plan: StackRiskSubject, templates?: StackTemplates): RiskFinding[] {
+  const findings: RiskFinding[] = templates
+    ? assessTemplateDomain(
+        { region: plan.region, stackName: plan.stackName },
+        templates.before,
+        templates.after,
+        templates,
+      )
+    : [];
   const where = { region: plan.region };
   const subject = (id?: string) => (id ? `${plan.stackName}/${id}` : plan.stackName);
   for (const c of plan.changes) {
@@ -308,8 +326,11 @@ export function assessDns(changes: DnsChange[]): RiskFinding[] {
 }
 
 /** A stack's findings and risk (plan and apply alike): a stack with changes is at least `low`. */
-export function stackRisk(plan: StackRiskSubject): { findings: RiskFinding[]; risk: Risk } {
-  const findings = [...assessStack(plan), ...assessDriftOverwrite(plan)];
+export function stackRisk(
+  plan: StackRiskSubject,
+  templates?: StackTemplates,
+): { findings: RiskFinding[]; risk: Risk } {
+  const findings = [...assessStack(plan, templates), ...assessDriftOverwrite(plan)];
   const changes = plan.changes.length > 0 || ['create', 'update', 'blocked'].includes(plan.status);
   return { findings, risk: overallRisk(findings, changes) };
 }

@@ -129,7 +129,9 @@ function iamSummary(diff: TemplateDiff): IamChangeSummary {
     }
   });
   const merged = mergeIamSummaries(
-    { broadened: diff.permissionsBroadened, trustPolicyChanges: [], added, removed },
+    // iamChanges only: the diff's own permissionsBroadened also counts security-group changes, which
+    // are network openings (domain-rules `network-opening`), not IAM.
+    { broadened: diff.iamChanges.permissionsBroadened, trustPolicyChanges: [], added, removed },
     ...own,
   );
   return merged;

@@ -40,7 +40,7 @@ export function verifyTestConfig(opts: {
         ...opts.thresholds,
       },
       coldStart: { path: '/api/v2/users/first' },
-      loadBalancer: { serviceNamespace: 'coder', serviceName: 'coder' },
+      loadBalancer: { serviceNamespace: 'coder', serviceName: 'coder', listenerPorts: [443] },
       coder: { license: 'none' },
     },
     regions,

@@ -52,7 +52,7 @@ function config(): GitopsConfig {
         httpTimeoutMs: 1,
       },
       coldStart: { path: '/' },
-      loadBalancer: { serviceNamespace: 'coder', serviceName: 'coder' },
+      loadBalancer: { serviceNamespace: 'coder', serviceName: 'coder', listenerPorts: [443] },
       coder: { license: 'none' },
     },
     regions: [

@@ -72,10 +72,7 @@ test('missingRoleActions: wildcards, ReadOnlyAccess, Deny statements grant nothi
 });
 
 // The verify role runs the drift job.
-test(
-  'the verify role in gitops/stacks/github-oidc.yaml grants every drift read action',
-  () => {
-    const { actions } = driftReadActions(resourceTypesOf(config.templates));
-    expect(missingRoleActions(verifyRole, actions)).toEqual([]);
-  },
-);
+test('the verify role in gitops/stacks/github-oidc.yaml grants every drift read action', () => {
+  const { actions } = driftReadActions(resourceTypesOf(config.templates));
+  expect(missingRoleActions(verifyRole, actions)).toEqual([]);
+});

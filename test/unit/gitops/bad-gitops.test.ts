@@ -70,6 +70,14 @@ describe('the broken-configuration corpus', () => {
       ],
     ],
     [
+      'a load-balancer listener port that is not a TCP port',
+      (f) => f('platform.yaml', replace(/serviceName: coder\n/, 'serviceName: coder\n  listenerPorts: [443, 70000, http]\n')),
+      [
+        /^gitops\/platform\.yaml:\d+ \(loadBalancer\.listenerPorts\[1\]\): expected a TCP port 1-65535, got 70000/,
+        /^gitops\/platform\.yaml:\d+ \(loadBalancer\.listenerPorts\[2\]\): expected an integer ≥ 1, got "http"/,
+      ],
+    ],
+    [
       'an unquoted account id',
       (f) => f('platform.yaml', replace('accountId: "123456789012"', 'accountId: 123456789012')),
       [/^gitops\/platform\.yaml:3 \(accountId\): expected a quoted 12-digit string/],

@@ -1,0 +1,93 @@
+import type { GitopsConfig, VantagePoint } from '../gitops/types.js';
+
+/*
+ * Which region answers each vantage point: today, after the pull request, and with each region of the
+ * new latency set drained or unhealthy. A model, not a measurement: Route 53 answers from its latency
+ * table, which nobody can read; the model is the vantage point's `expectedRegions` (platform.yaml,
+ * nearest first) over the latency set, the first one in the set answering, else the hub (or the
+ * first region in the set), the same model the sandbox's DNS stand-in serves (src/sandbox/knot-zone.ts).
+ * A failing health check takes a region out of the answers like a drain does, so both are one column.
+ */
+
+export interface WhatIfRow {
+  vantagePoint: string;
+  clientSubnet: string;
+  /** Undefined: no region answers (an empty latency set). */
+  today?: string;
+  after?: string;
+  /** Region drained or unhealthy → who answers then. */
+  ifDown: Record<string, string | undefined>;
+  /** Whether the answer came from `expectedRegions` (false: the hub fallback, a guess). */
+  expectedAfter: boolean;
+  /** Regions whose "down" answer is the fallback (none of the expected regions left): a guess. */
+  fallbackIfDown: string[];
+}
+
+export interface WhatIfRouting {
+  /** How the table is modelled, said with it. */
+  model: string;
+  /** Regions in latency routing today (the base commit's enabled regions) and after the merge. */
+  today: string[];
+  after: string[];
+  rows: WhatIfRow[];
+}
+
+export const WHAT_IF_MODEL =
+  "modelled, not measured: each vantage point's expectedRegions (platform.yaml, nearest first) over the latency set, the first in the set answering, else the hub; 'today' is the base commit's enabled regions (Route 53 is not read for this table); an unhealthy region (failing health check) answers like a drained one";
+
+/** Who answers a vantage point from a latency set: its first expected region in the set, else the hub or the first. */
+export function answeringRegion(
+  vp: Pick<VantagePoint, 'expectedRegions'>,
+  latencySet: readonly string[],
+  hub: string,
+): { region?: string; expected: boolean } {
+  const chosen = vp.expectedRegions.find((r) => latencySet.includes(r));
+  if (chosen) return { region: chosen, expected: true };
+  return { region: latencySet.includes(hub) ? hub : latencySet[0], expected: false };
+}
+
+function enabledRegions(config: GitopsConfig): string[] {
+  return config.regions
+    .filter((r) => r.enabled)
+    .map((r) => r.name)
+    .sort();
+}
+
+/**
+ * The what-if table for a pull request that adds or drains a region (the enabled sets differ);
+ * undefined otherwise, or without a base to compare with.
+ */
+export function whatIfRouting(
+  config: GitopsConfig,
+  baseConfig: GitopsConfig | undefined,
+): WhatIfRouting | undefined {
+  if (!baseConfig) return undefined;
+  const today = enabledRegions(baseConfig);
+  const after = enabledRegions(config);
+  if (today.join(',') === after.join(',')) return undefined;
+  const hub = config.platform.hubRegion;
+  const rows = config.platform.vantagePoints.map((vp): WhatIfRow => {
+    const a = answeringRegion(vp, after, hub);
+    const ifDown: Record<string, string | undefined> = {};
+    const fallbackIfDown: string[] = [];
+    for (const r of after) {
+      const down = answeringRegion(
+        vp,
+        after.filter((x) => x !== r),
+        hub,
+      );
+      ifDown[r] = down.region;
+      if (!down.expected) fallbackIfDown.push(r);
+    }
+    return {
+      vantagePoint: vp.name,
+      clientSubnet: vp.clientSubnet,
+      today: answeringRegion(vp, today, baseConfig.platform.hubRegion).region,
+      after: a.region,
+      ifDown,
+      expectedAfter: a.expected,
+      fallbackIfDown,
+    };
+  });
+  return { model: WHAT_IF_MODEL, today, after, rows };
+}
