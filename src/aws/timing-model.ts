@@ -160,6 +160,14 @@ export const RESOURCE_TIMINGS: Record<string, ResourceTiming> = {
   },
   'AWS::EKS::AccessEntry': quick(2),
   'AWS::Events::Rule': quick(2),
+  'AWS::IAM::ManagedPolicy': {
+    create: {
+      seconds: 10,
+      source: 'assumption: as AWS::IAM::Role (an IAM call plus CloudFormation waiting for IAM consistency)',
+    },
+    update: { seconds: 10, source: 'assumption: as create' },
+    delete: { seconds: 10, source: 'assumption: as create' },
+  },
   'AWS::IAM::Role': {
     create: {
       seconds: 10,
@@ -180,6 +188,7 @@ export const RESOURCE_TIMINGS: Record<string, ResourceTiming> = {
   },
   'AWS::IAM::OIDCProvider': quick(2),
   'AWS::RDS::DBSubnetGroup': quick(2),
+  'AWS::RDS::DBClusterParameterGroup': quick(2),
   'AWS::RDS::DBCluster': {
     create: {
       seconds: 120,

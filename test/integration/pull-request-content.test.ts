@@ -106,7 +106,7 @@ const CASES: [string, (g: string) => void, RegExp][] = [
   [
     'a remote resource',
     (g) => appendFileSync(path.join(g, 'apps/base/kustomization.yaml'), `  - http://${TRAP}/x.yaml\n`),
-    /^gitops\/apps\/base\/kustomization\.yaml:6 \(resources\[2\]\): "http:\/\/127\.0\.0\.1:\d+\/x\.yaml" is a URL: kustomize would fetch it/,
+    /^gitops\/apps\/base\/kustomization\.yaml:7 \(resources\[1\]\): "http:\/\/127\.0\.0\.1:\d+\/x\.yaml" is a URL: kustomize would fetch it/,
   ],
   [
     'a remote base in patches[].path',
@@ -120,7 +120,7 @@ const CASES: [string, (g: string) => void, RegExp][] = [
   [
     'a ../ path outside gitops/',
     (g) => appendFileSync(path.join(g, 'apps/base/kustomization.yaml'), '  - ../../../outside\n'),
-    /^gitops\/apps\/base\/kustomization\.yaml:6 \(resources\[2\]\): "\.\.\/\.\.\/\.\.\/outside" resolves to outside, outside gitops\//,
+    /^gitops\/apps\/base\/kustomization\.yaml:7 \(resources\[1\]\): "\.\.\/\.\.\/\.\.\/outside" resolves to outside, outside gitops\//,
   ],
   [
     'a file:// git URL',
@@ -129,7 +129,7 @@ const CASES: [string, (g: string) => void, RegExp][] = [
         path.join(g, 'apps/base/kustomization.yaml'),
         '  - file:///tmp/repo.git//base?ref=main\n',
       ),
-    /^gitops\/apps\/base\/kustomization\.yaml:6 \(resources\[2\]\): "file:\/\/\/tmp\/repo\.git\/\/base\?ref=main" is a file:\/\/ URL/,
+    /^gitops\/apps\/base\/kustomization\.yaml:7 \(resources\[1\]\): "file:\/\/\/tmp\/repo\.git\/\/base\?ref=main" is a file:\/\/ URL/,
   ],
   [
     'a helmCharts entry',
@@ -195,7 +195,7 @@ describe('pull-request content that reaches past review', () => {
   it('a source the pull request adds is flagged in the plan and not fetched', async () => {
     const url = `https://${TRAP}/charts`;
     const w = makeGitopsWorkspace((g) => {
-      edit(g, 'platform.yaml', (t) => `${t}  - ${url}\n`);
+      edit(g, 'platform.yaml', (t) => t.replace('allowedSources:\n', `allowedSources:\n  - ${url}\n`));
       writeFileSync(
         path.join(g, 'infrastructure/controllers/extra.yaml'),
         `apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: extra\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: ${url}\n`,
@@ -321,7 +321,7 @@ describe('markers planted by another user', () => {
 
     // Healthy: were it ours, it would be closed as recovered.
     const healthy = await syncIncidents(as('workflow-token'), repo, report(false), new Date());
-    expect(healthy).toEqual({ opened: [], updated: [], closed: [] });
+    expect(healthy).toEqual({ opened: [], updated: [], closed: [], issues: {} });
     // Failing: ours is opened, theirs is not taken over.
     const failing = await syncIncidents(as('workflow-token'), repo, report(true), new Date());
     expect(failing.opened).toEqual([2]);
