@@ -224,7 +224,12 @@ export async function planStack(input: PlanStackInput): Promise<PlanStackResult>
     plan.templateDiff = diff.text;
     plan.changes = diff.changes;
     plan.iam = diff.iam;
-    plan.parameters = parameterChanges(resolved, knownValues(baseResolved));
+    // Offline, an output neither side can know yet is not a change when main takes it from the same
+    // source: only a parameter whose known value or whose source differs is one.
+    plan.parameters = parameterChanges(resolved, knownValues(baseResolved)).filter((p) => {
+      const b = baseResolved[p.key];
+      return p.known || !b || b.known || b.reason !== p.reason;
+    });
     const unknown = Object.values(resolved).filter((r) => !r.known).length;
     plan.reason =
       (base.json
