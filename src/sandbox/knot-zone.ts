@@ -2,6 +2,7 @@ import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { normalizeName } from '../aws/route53/alias-records.js';
 import type { GitopsConfig } from '../gitops/types.js';
 import type { KnotConfig, KnotGeoRule, KnotRecord } from './knot.js';
+import { answeringRegion } from '../plan/what-if-routing.js';
 
 /** Where a stand-in load balancer "is": its DNS name in the emulator and the address the sandbox gives it. */
 export interface StandInTarget {
@@ -55,8 +56,8 @@ export function zoneFromRoute53(
     const rel = name === domain ? '@' : name.slice(0, -domain.length - 1);
     out.push({ name: rel, type: 'A', value: fallback });
     for (const vp of config.platform.vantagePoints) {
-      const chosen = vp.expectedRegions.find((r) => set.has(r));
-      const address = chosen ? set.get(chosen)! : fallback;
+      // The plan's what-if table models routing the same way (one rule: answeringRegion).
+      const address = set.get(answeringRegion(vp, regions, hub).region ?? '') ?? fallback;
       geo.push({ subnet: vp.clientSubnet, name, answers: [{ type: 'A', value: address }] });
     }
   }
