@@ -434,6 +434,8 @@ describe('drift.yml', () => {
     expect(download.run).toContain('deploy.yml:push');
     expect(download.run).toContain('rollout.yml:workflow_dispatch');
     expect(download.run).toContain('--event "$event"');
+    // ...and only runs on main: a branch's push runs its own deploy.yml, rollout dispatches on any branch.
+    expect(download.run).toContain('--branch main');
   });
 
   test('keeps the report even when drift fails the step', () => {
