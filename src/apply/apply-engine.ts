@@ -38,7 +38,7 @@ export interface ApplyOptions {
   /** The commit being deployed. */
   headSha: string;
   /** The pull request merged into headSha (findMergedPullRequest), whose head the plan ran at. */
-  reviewed?: { prNumber: number; headSha: string };
+  reviewed?: { prNumber?: number; headSha: string };
   dryRun: boolean;
   dns: DnsMode;
   cluster: 'eks' | 'kubeconfig' | 'skip';
@@ -281,7 +281,7 @@ export async function runApply(opts: ApplyOptions): Promise<ApplyReport> {
         .filter((wave) => wave.length > 0);
   if (opts.reviewed) {
     opts.logger.info(
-      `reviewed: pull request #${opts.reviewed.prNumber} at ${opts.reviewed.headSha.slice(0, 12)}`,
+      `reviewed: ${opts.reviewed.prNumber !== undefined ? `pull request #${opts.reviewed.prNumber}` : 'the plan'} at ${opts.reviewed.headSha.slice(0, 12)}`,
     );
   } else {
     opts.logger.info(

@@ -3,6 +3,7 @@ import type { AwsClientFactory } from '../aws/client-factory.js';
 import { applyChangeSetName, changeSetName } from '../aws/cloudformation/change-set-identity.js';
 import {
   createChangeSet,
+  deleteChangeSet,
   describeChangeSetFully,
   isNoChangesReason,
 } from '../aws/cloudformation/change-sets.js';
@@ -139,6 +140,9 @@ export async function applyStack(input: ApplyStackInput): Promise<AppliedStack> 
     return record;
   };
   const cfn = input.aws.cloudFormation(deployRegion);
+  // Apply's own change set until it is handed to ExecuteChangeSet: whatever ends the stack before that
+  // (no changes, refused, dry run, an error) deletes it, so a run leaves nothing half-done behind.
+  let unexecuted: { id: string; name: string } | undefined;
   const waitOpts = { sleep: input.sleep, pollIntervalMs: input.pollIntervalMs, now: input.now, logger: log };
 
   try {
@@ -229,6 +233,7 @@ export async function applyStack(input: ApplyStackInput): Promise<AppliedStack> 
     // Apply's own change set, from main's template and parameters, with the role apply chose.
     const ownName = applyChangeSetName(input.headSha, name);
     const own = await createOwnChangeSet(input, { cfn, name, ownName, template, params, deployed });
+    if (own.id) unexecuted = { id: own.id, name: ownName };
     if (own.status === 'failed') {
       return done({ changeSet: ownName, message: `change set failed: ${own.reason}` });
     }
@@ -301,6 +306,7 @@ export async function applyStack(input: ApplyStackInput): Promise<AppliedStack> 
         risk: decision.risk,
         reviewed: decision.kind === 'execute-reviewed',
       });
+    unexecuted = undefined;
     return await execute(input, {
       cfn,
       name,
@@ -312,7 +318,28 @@ export async function applyStack(input: ApplyStackInput): Promise<AppliedStack> 
     });
   } catch (err) {
     return done({ message: failureMessage(err) });
+  } finally {
+    if (unexecuted) await discardChangeSet(input, cfn, name, unexecuted, record);
   }
+}
+
+/** Delete apply's own change set that was not executed; the record says so (or why it is still there). */
+async function discardChangeSet(
+  input: ApplyStackInput,
+  cfn: CloudFormationClient,
+  stackName: string,
+  own: { id: string; name: string },
+  record: AppliedStack,
+): Promise<void> {
+  const failed = await deleteChangeSet(cfn, stackName, own.id, input.sleep);
+  if (failed) {
+    input.logger.warn(
+      `${stackName}: could not delete ${own.name}, not executed (${failed}): delete it by hand`,
+    );
+    return;
+  }
+  record.changeSetDeleted = true;
+  input.logger.info(`${stackName}: deleted ${own.name} (${record.result}: not executed)`);
 }
 
 /** The reviewed change set (`cg-<reviewed head>-<stack>`), described, as a reference. */
@@ -353,7 +380,7 @@ async function deployedTemplateOf(
 type OwnChangeSet =
   | { status: 'ready'; id?: string; changes: Change[] }
   | { status: 'no-changes'; id?: string }
-  | { status: 'failed'; reason: string };
+  | { status: 'failed'; id?: string; reason: string };
 
 async function createOwnChangeSet(
   input: ApplyStackInput,
@@ -380,7 +407,8 @@ async function createOwnChangeSet(
       logger: input.logger,
       sleep: input.sleep,
     });
-    if (outcome.status === 'failed') return { status: 'failed', reason: outcome.reason ?? 'no reason given' };
+    if (outcome.status === 'failed')
+      return { status: 'failed', id: outcome.id, reason: outcome.reason ?? 'no reason given' };
     if (outcome.status === 'no-changes') return { status: 'no-changes', id: outcome.id };
     return { status: 'ready', id: outcome.id, changes: outcome.changes };
   } catch (err) {

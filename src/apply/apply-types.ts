@@ -17,6 +17,8 @@ export interface AppliedStack {
   stackName: string;
   /** Apply's own change set (created in this run, from main): executed, or refused / dry-run. */
   changeSet?: string;
+  /** Apply's change set was not executed (no changes, refused, dry run, failed) and was deleted again. */
+  changeSetDeleted?: boolean;
   /** The reviewed change set it was compared with (a reference only, never executed). */
   reviewedChangeSet?: string;
   /** The review module's decision (review-decision.ts); absent when no change set was made. */
@@ -87,7 +89,7 @@ export interface RegionOutputs {
 export interface ApplyReport {
   status: 'applied' | 'no-changes' | 'dry-run' | 'failed';
   headSha: string;
-  reviewed?: { prNumber: number; headSha: string };
+  reviewed?: { prNumber?: number; headSha: string };
   dryRun: boolean;
   dns: DnsMode;
   account: boolean;

@@ -9,7 +9,8 @@ import { parseOptionalNameserver } from '../verify/verify-inputs.js';
 import { parseResolveOverrides } from '../verify/resolve-overrides.js';
 import { parseCommandArgs, str } from './args.js';
 import { awsFactory, COMMON_OPTIONS, commonSettings, emit } from './common.js';
-import { checkMainTip, gitHead, gitRoot } from './git-head.js';
+import { gitHead, gitRoot } from '../git/git.js';
+import { checkMainTip, reviewedHeadOf } from './git-head.js';
 import { InputError } from '../util/errors.js';
 
 export const APPLY_HELP = `coder-gitops apply [--region all|changed|<names>] [--dry-run] [--dns promote|hold|remove]
@@ -20,7 +21,8 @@ coder-gitops apply --account    apply the account-level stacks (github-oidc) wit
   Applies regions in waves as the apply-region action does. --region changed compares with --base-ref.
   Every stack runs a change set apply creates itself from this checkout, compared with the reviewed one.
   --account refuses unless the checkout is the tip of main: the gitops folder has no uncommitted
-  changes, and HEAD equals origin/<platform.yaml github.branch> fetched just before.`;
+  changes, and HEAD equals origin/<platform.yaml github.branch> fetched just before. Its reference is the
+  plan on the merged branch's head (HEAD's second parent) when HEAD is a merge commit, else on HEAD.`;
 
 /** `coder-gitops apply`: exit 0 when applied (or nothing to do), 1 when anything failed. */
 export async function applyCommand(argv: string[]): Promise<number> {
@@ -64,11 +66,15 @@ export async function applyCommand(argv: string[]): Promise<number> {
   if (settings.hostedZoneId) config.platform.hostedZoneId = settings.hostedZoneId;
   const repoDir = await gitRoot(dirname(settings.gitopsDir));
   let accountHead: string | undefined;
+  let reviewed: { headSha: string } | undefined;
   if (values.account) {
     const tip = await checkMainTip(repoDir, config.platform.github.branch, settings.gitopsDir);
     if (!tip.ok) throw new InputError('account', `refusing to apply the account stacks: ${tip.reason}`);
     settings.logger.info(`account stacks from ${tip.sha.slice(0, 12)}: ${tip.how}`);
     accountHead = tip.sha;
+    const ref = await reviewedHeadOf(repoDir, tip.sha);
+    settings.logger.info(`reviewed change sets compared with: ${ref.how}`);
+    reviewed = { headSha: ref.sha };
   }
   const choice = values.account
     ? { regions: [], why: 'account-level stacks only' }
@@ -84,6 +90,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
     gitopsDir: config.dir,
     regions: choice.regions,
     headSha: accountHead ?? (str(values, 'head-sha') || (await gitHead(repoDir)) || 'local'),
+    reviewed,
     dryRun: values['dry-run'] === true,
     dns,
     cluster,

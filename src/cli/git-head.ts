@@ -1,25 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-
-/** The commit checked out in `dir` ('' outside a git repository). */
-export async function gitHead(dir: string): Promise<string> {
-  try {
-    return (await run('git', ['rev-parse', 'HEAD'], { cwd: dir })).stdout.trim();
-  } catch {
-    return '';
-  }
-}
-
-/** The repository root containing `dir` (or `dir` itself outside a repository). */
-export async function gitRoot(dir: string): Promise<string> {
-  try {
-    return (await run('git', ['rev-parse', '--show-toplevel'], { cwd: dir })).stdout.trim();
-  } catch {
-    return dir;
-  }
-}
+import { fetchBranch, gitStatus, resolveCommit, runGit } from '../git/git.js';
+import { errorMessage } from '../util/errors.js';
 
 /** Whether the checkout is the tip of the main branch, and how that was established. */
 export type MainTipCheck = { ok: true; sha: string; how: string } | { ok: false; reason: string };
@@ -34,25 +14,24 @@ export async function checkMainTip(
   branch: string,
   gitopsDir: string,
 ): Promise<MainTipCheck> {
-  const git = async (...args: string[]) => (await run('git', args, { cwd: repoDir })).stdout.trim();
-  const head = await git('rev-parse', 'HEAD').catch(() => '');
+  const head = await resolveCommit(repoDir, 'HEAD');
   if (!head) return { ok: false, reason: `${repoDir} is not a git checkout` };
-  const dirty = await git('status', '--porcelain', '--', gitopsDir).catch((e: unknown) => `(${String(e)})`);
+  const dirty = await gitStatus(repoDir, gitopsDir).catch((e: unknown) => `(${errorMessage(e)})`);
   if (dirty) {
     return {
       ok: false,
       reason: `uncommitted changes under ${gitopsDir} (${dirty.split('\n').slice(0, 3).join('; ')}): only main's committed content is applied`,
     };
   }
+  let tip: string;
   try {
-    await git('fetch', '--quiet', 'origin', branch);
+    tip = await fetchBranch(repoDir, 'origin', branch);
   } catch (err) {
     return {
       ok: false,
-      reason: `could not fetch origin ${branch} to compare with (${String((err as Error).message ?? err).split('\n')[0]})`,
+      reason: `could not fetch origin ${branch} to compare with (${errorMessage(err).split('\n')[0]})`,
     };
   }
-  const tip = await git('rev-parse', 'FETCH_HEAD');
   if (tip !== head) {
     return {
       ok: false,
@@ -60,4 +39,16 @@ export async function checkMainTip(
     };
   }
   return { ok: true, sha: head, how: `HEAD equals origin/${branch} just fetched, and ${gitopsDir} is clean` };
+}
+
+/**
+ * The commit whose plan is the reference for `apply --account` on `head`: a merge commit's second
+ * parent (the merged branch's head, where the pull request's plan ran), else `head` itself (a squash or
+ * rebase merge leaves no trace of the branch: the reference is then a plan run on main's tip).
+ */
+export async function reviewedHeadOf(repoDir: string, head: string): Promise<{ sha: string; how: string }> {
+  const parents = (await runGit(repoDir, ['rev-list', '--parents', '-n', '1', head])).split(/\s+/).slice(1);
+  if (parents.length === 2)
+    return { sha: parents[1]!, how: `the merged branch's head (second parent of ${head.slice(0, 12)})` };
+  return { sha: head, how: `a plan on ${head.slice(0, 12)} itself (not a merge commit)` };
 }

@@ -8,7 +8,7 @@ import { errorMessage } from '../util/errors.js';
 import { parseRegionInput } from '../util/inputs.js';
 import { parseCommandArgs, str } from './args.js';
 import { awsFactory, COMMON_OPTIONS, commonSettings, emit } from './common.js';
-import { gitHead, gitRoot } from './git-head.js';
+import { gitHead, gitRoot } from '../git/git.js';
 import { dirname } from 'node:path';
 
 export const PLAN_HELP = `coder-gitops plan [--region all|changed|<names>] [--base-ref REF] [--offline]

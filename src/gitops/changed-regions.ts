@@ -1,30 +1,19 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { diffNames, GitError, isSafeRevision } from '../git/git.js';
 import { readFluxTree } from './flux-files.js';
 import type { GitopsConfig } from './types.js';
 import { InputError, errorMessage } from '../util/errors.js';
-
-const execFileAsync = promisify(execFile);
 
 /** Files changed between the merge base of `baseRef` and `headRef` (`git diff --name-only base...head`), renames as both names. */
 export async function changedFiles(repoDir: string, baseRef: string, headRef = 'HEAD'): Promise<string[]> {
   for (const ref of [baseRef, headRef]) {
     // A ref starting with '-' would be read as an option by git.
-    if (!ref || ref.startsWith('-')) throw new InputError('base-ref', `not a git revision: '${ref}'`);
+    if (!isSafeRevision(ref)) throw new InputError('base-ref', `not a git revision: '${ref}'`);
   }
   try {
-    const { stdout } = await execFileAsync(
-      'git',
-      ['-c', 'core.quotepath=off', 'diff', '--name-only', '--no-renames', `${baseRef}...${headRef}`, '--'],
-      { cwd: repoDir, maxBuffer: 32 * 1024 * 1024 },
-    );
-    return stdout
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
+    return await diffNames(repoDir, baseRef, headRef);
   } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim();
+    const stderr = err instanceof GitError ? err.stderr.trim() : '';
     throw new InputError(
       'base-ref',
       `could not compare ${baseRef}...${headRef} in ${repoDir}: ${stderr || errorMessage(err)} (a shallow checkout needs fetch-depth: 0 or the base commit fetched)`,

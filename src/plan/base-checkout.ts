@@ -1,24 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { existsAtCommit, isSafeRevision, resolveCommit, spawnGit, spawnTool } from '../git/git.js';
 import { InputError } from '../util/errors.js';
-
-function run(
-  cmd: string,
-  args: string[],
-  cwd: string,
-): { proc: ReturnType<typeof spawn>; done: Promise<string> } {
-  const proc = spawn(cmd, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<string>((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('close', (code) =>
-      code === 0 ? resolve(stderr) : reject(new Error(stderr.trim() || `${cmd} exited ${code}`)),
-    );
-  });
-  return { proc, done };
-}
 
 /**
  * Extract the gitops folder of `baseRef` into `tmpDir` (`git archive <ref> <gitopsPath> | tar -x`; no
@@ -31,8 +14,7 @@ export async function checkoutBase(
   tmpDir: string,
   gitopsPath = 'gitops',
 ): Promise<string> {
-  if (!baseRef || baseRef.startsWith('-'))
-    throw new InputError('base-ref', `not a git revision: '${baseRef}'`);
+  if (!isSafeRevision(baseRef)) throw new InputError('base-ref', `not a git revision: '${baseRef}'`);
   const rel =
     gitopsPath
       .replace(/\\/g, '/')
@@ -40,26 +22,18 @@ export async function checkoutBase(
       .replace(/\/+$/, '') || '.';
   const target = path.join(tmpDir, rel);
   await mkdir(tmpDir, { recursive: true });
-  const exists = run('git', ['cat-file', '-e', `${baseRef}:${rel === '.' ? '' : rel}`], repoDir);
-  try {
-    await exists.done;
-  } catch (err) {
-    const resolves = run('git', ['rev-parse', '--verify', '--quiet', `${baseRef}^{commit}`], repoDir);
-    const known = await resolves.done.then(
-      () => true,
-      () => false,
-    );
-    if (!known) {
+  if (!(await existsAtCommit(repoDir, baseRef, rel === '.' ? '' : rel))) {
+    if (!(await resolveCommit(repoDir, baseRef))) {
       throw new InputError(
         'base-ref',
-        `${baseRef} is not a commit in ${repoDir} (a shallow checkout needs fetch-depth: 0 or the base commit fetched): ${(err as Error).message}`,
+        `${baseRef} is not a commit in ${repoDir} (a shallow checkout needs fetch-depth: 0 or the base commit fetched)`,
       );
     }
     await mkdir(target, { recursive: true });
     return target;
   }
-  const archive = run('git', ['archive', '--format=tar', baseRef, '--', rel], repoDir);
-  const tar = run('tar', ['-x', '-f', '-', '-C', tmpDir], tmpDir);
+  const archive = spawnGit(repoDir, ['archive', '--format=tar', baseRef, '--', rel]);
+  const tar = spawnTool('tar', ['-x', '-f', '-', '-C', tmpDir], tmpDir);
   archive.proc.stdout!.pipe(tar.proc.stdin!);
   try {
     await Promise.all([archive.done, tar.done]);

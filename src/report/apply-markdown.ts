@@ -53,7 +53,7 @@ export function renderApplyMarkdown(report: ApplyReport, opts: { runUrl?: string
   lines.push(`## ${ICON[report.status] ?? ''} ${title}: ${report.status}`);
   lines.push('');
   const reviewed = report.reviewed
-    ? `reviewed in pull request #${report.reviewed.prNumber} at ${codeSpan(report.reviewed.headSha.slice(0, 12), false)}`
+    ? `reviewed ${report.reviewed.prNumber !== undefined ? `in pull request #${report.reviewed.prNumber} ` : ''}at ${codeSpan(report.reviewed.headSha.slice(0, 12), false)}`
     : 'no reviewed pull request for this commit';
   lines.push(
     `Commit ${codeSpan(report.headSha.slice(0, 12), false)}, ${reviewed}; dns ${codeSpan(report.dns, false)}${

@@ -19,7 +19,7 @@ import { CHECK_NAMES, type CheckName } from '../verify/check-result.js';
 import { queryDns } from '../verify/dns-query.js';
 import { runVerify, type VerifyReport } from '../verify/verify-engine.js';
 import { writeSandboxStatusPage } from '../status/sandbox-history.js';
-import { gitHead } from '../cli/git-head.js';
+import { gitHead } from '../git/git.js';
 import { registerAuroraStandIn } from './aurora-stand-in.js';
 import { findKnotd, KNOT_INSTALL_COMMAND, startKnot, type KnotServer } from './knot.js';
 import { zoneFromRoute53, type StandInTarget } from './knot-zone.js';

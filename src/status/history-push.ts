@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { GitError, runGit } from '../git/git.js';
 import type { Logger } from '../util/logger.js';
 import { errorMessage } from '../util/errors.js';
 import { realSleep } from '../util/retry.js';
 import { formatHistory, HISTORY_FILE, normalizeHistory } from './history-file.js';
 import { parseHistoryLine, type HistoryLine } from './history-line.js';
-
-const run = promisify(execFile);
 
 export interface AppendHistoryOptions {
   /** The repository holding the history branch: a URL or a local path (a bare repository in tests). */
@@ -46,15 +43,6 @@ export interface AppendHistoryResult {
 const REJECTED_RE =
   /\[rejected\]|non-fast-forward|fetch first|\[remote rejected\].*(cannot lock|failed to update ref)|stale info/i;
 
-class GitError extends Error {
-  constructor(
-    readonly args: string[],
-    readonly stderr: string,
-  ) {
-    super(`git ${args.join(' ')} failed: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  }
-}
-
 /**
  * Append one run to the history branch and push it. A push rejected because another writer moved
  * the branch is recovered by fetching the new tip and rebasing our one commit onto it (the history
@@ -65,14 +53,7 @@ class GitError extends Error {
 export async function appendHistory(opts: AppendHistoryOptions): Promise<AppendHistoryResult> {
   const env = { ...process.env, ...opts.env, GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true' };
   const cwd = opts.workDir;
-  const git = async (...args: string[]): Promise<string> => {
-    try {
-      const { stdout } = await run('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024 });
-      return stdout.trim();
-    } catch (err) {
-      throw new GitError(args, String((err as { stderr?: string }).stderr ?? errorMessage(err)));
-    }
-  };
+  const git = (...args: string[]): Promise<string> => runGit(cwd, args, { env });
   const attempts = opts.attempts ?? 8;
   const sleep = opts.sleep ?? realSleep;
   const random = opts.random ?? Math.random;

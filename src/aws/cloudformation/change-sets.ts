@@ -234,3 +234,24 @@ export async function createChangeSet(req: ChangeSetRequest): Promise<ChangeSetO
   const full = await describeChangeSetFully(cfn, stackName, ref, done);
   return { ...outcomeOf(full ?? done, name), id: created.Id ?? (full ?? done).ChangeSetId };
 }
+
+/**
+ * Delete a change set by its id (ARN): one already gone counts as deleted. Returns the error's message
+ * instead of throwing: a clean-up that fails must not hide why the change set was not executed.
+ */
+export async function deleteChangeSet(
+  cfn: CloudFormationClient,
+  stackName: string,
+  id: string,
+  sleep?: (ms: number) => Promise<void>,
+): Promise<string | undefined> {
+  try {
+    await withRetry(() => cfn.send(new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: id })), {
+      label: `DeleteChangeSet ${id}`,
+      sleep,
+    });
+    return undefined;
+  } catch (err) {
+    return isChangeSetNotFound(err) ? undefined : errorMessage(err);
+  }
+}

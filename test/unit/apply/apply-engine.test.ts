@@ -1,6 +1,7 @@
 import {
   CloudFormationClient,
   CreateChangeSetCommand,
+  DeleteChangeSetCommand,
   DescribeChangeSetCommand,
   DescribeStackEventsCommand,
   DescribeStacksCommand,
@@ -251,6 +252,52 @@ test('a change riskier than reviewed (the review showed no replacement) is refus
   );
   expect(stack!.message).toMatch(/re-run plan-region on 222222222222/);
   expect(cfnMock.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+});
+
+test("a refused change set is deleted again (nothing half-done); the reviewed one is not apply's to delete", async () => {
+  const reviewed = reviewedHolds(modifyCluster);
+  ownHolds(replaceCluster);
+  cfnMock.on(DeleteChangeSetCommand).resolves({});
+  const report = await runApply(options({ allowDestructive: true }));
+  const [stack] = report.applied;
+  expect(stack).toMatchObject({ result: 'refused', changeSetDeleted: true });
+  const deleted = cfnMock.commandCalls(DeleteChangeSetCommand).map((c) => c.args[0].input.ChangeSetName);
+  // By id: the change set apply made in this run, never one under the same name made by someone else.
+  expect(deleted).toEqual([`arn:aws:cloudformation:us-east-2:123456789012:changeSet/${stack!.changeSet}/1`]);
+  expect(deleted).not.toContain(reviewed);
+});
+
+test('a dry run deletes the change set it only showed; its twin (a real run) executes it and deletes nothing', async () => {
+  reviewedHolds(modifyCluster);
+  ownHolds(modifyCluster);
+  cfnMock.on(DeleteChangeSetCommand).resolves({});
+  const dry = await runApply(options({ dryRun: true }));
+  expect(dry.applied[0]).toMatchObject({ result: 'dry-run', reviewed: true, changeSetDeleted: true });
+  expect(cfnMock.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+  expect(cfnMock.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+
+  const real = await runApply(options());
+  expect(real.applied[0]).toMatchObject({ result: 'updated', reviewed: true });
+  expect(real.applied[0]!.changeSetDeleted).toBeUndefined();
+  expect(cfnMock.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1);
+  expect(cfnMock.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+});
+
+test('a refused change set that cannot be deleted stays refused for its own reason, and says to delete it by hand', async () => {
+  reviewedHolds(modifyCluster);
+  ownHolds(replaceCluster);
+  cfnMock
+    .on(DeleteChangeSetCommand)
+    .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
+  const logger = new MemoryLogger();
+  const report = await runApply(options({ allowDestructive: true, logger }));
+  const [stack] = report.applied;
+  expect(stack).toMatchObject({ result: 'refused', decision: 'refuse' });
+  expect(stack!.changeSetDeleted).toBeUndefined();
+  expect(stack!.message).toMatch(/carries high risk the review did not show/);
+  expect(logger.text()).toMatch(
+    /could not delete ca-\w+-[0-9a-f]{16}-coderdemo-us-east-2-aurora, not executed \(.*not authorized.*\): delete it by hand/,
+  );
 });
 
 test('a forged Description (risk=high) on the reviewed change set neither lifts the stack policy nor feeds any decision', async () => {
