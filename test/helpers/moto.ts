@@ -14,7 +14,7 @@ export interface StartMotoOptions {
    * ones; `repository` is the owner/name their trust names (default platform.yaml's). A reset()
    * bootstraps again.
    */
-  workflowRoles?: { repository?: string };
+  workflowRoles?: { repository?: string; project?: string };
 }
 
 /** Start moto for an integration test and point the SDK at it (AWS_ENDPOINT_URL + keys). */
@@ -32,7 +32,8 @@ export async function startMoto(
   delete process.env.AWS_PROFILE;
   delete process.env.AWS_SESSION_TOKEN;
   if (!enforce) return moto;
-  const bootstrap = () => bootstrapWorkflowRoles(moto, accountId, opts.workflowRoles?.repository);
+  const bootstrap = () =>
+    bootstrapWorkflowRoles(moto, accountId, opts.workflowRoles?.repository, opts.workflowRoles?.project);
   await bootstrap();
   const reset = moto.reset.bind(moto);
   moto.reset = async () => {
@@ -47,11 +48,14 @@ async function bootstrapWorkflowRoles(
   moto: MotoServer,
   accountId: string,
   repository?: string,
+  project?: string,
 ): Promise<void> {
   const gitopsDir = join(process.cwd(), 'gitops');
   const config = await loadValidatedGitops(gitopsDir);
   config.platform.accountId = accountId;
   if (repository) config.platform.github.repository = repository;
+  // Another project's fixture (e.g. test/fixtures/apply-gitops, project demo): its roles are <project>-github-*.
+  if (project) config.platform.project = project;
   void moto; // AWS_ENDPOINT_URL already names it
   const admin = new AwsClientFactory({
     credentials: async () => ({
