@@ -69,7 +69,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
   let reviewed: { headSha: string } | undefined;
   if (values.account) {
     const tip = await checkMainTip(repoDir, config.platform.github.branch, settings.gitopsDir);
-    if (!tip.ok) throw new InputError('account', `refusing to apply the account stacks: ${tip.reason}`);
+    if (!tip.ok) throw new InputError('--account', `refusing to apply the account stacks: ${tip.reason}`);
     settings.logger.info(`account stacks from ${tip.sha.slice(0, 12)}: ${tip.how}`);
     accountHead = tip.sha;
     const ref = await reviewedHeadOf(repoDir, tip.sha);

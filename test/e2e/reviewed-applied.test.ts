@@ -20,6 +20,7 @@ import { startGitHubApiStandIn, type GitHubApiStandIn } from '../../src/sandbox/
 import { startOidcTokenServer, type OidcTokenServer } from '../../src/sandbox/oidc-token-server.js';
 import { MemoryLogger } from '../../src/util/logger.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
+import { runCli } from '../helpers/run-cli.js';
 import { REPO_ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
 
 /*
@@ -36,6 +37,8 @@ const PLAN_ROLE = `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-plan`;
 const DEPLOY_ROLE = `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-deploy`;
 const STACK = 'coderdemo-us-east-2-dns';
 const INJECTED_ROLE = 'injected-foreign-role';
+const ACCOUNT_STACK = 'coderdemo-us-east-2-github-oidc';
+const INJECTED_ACCOUNT_ROLE = 'injected-account-role';
 const RUN_MS = 150_000;
 
 let moto: MotoServer;
@@ -113,11 +116,11 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-/** A pull request adding one SSM parameter to the app stack: its head, checked out. */
-function openPullRequest(note: string): PullRequest {
+/** A pull request adding one SSM parameter to a stack's template (dns by default): its head, checked out. */
+function openPullRequest(note: string, template = 'dns'): PullRequest {
   const base = git('rev-parse', 'HEAD');
   git('checkout', '-q', '-b', `pr-${note}`);
-  const file = path.join(repo, 'gitops', 'stacks', 'dns.yaml');
+  const file = path.join(repo, 'gitops', 'stacks', `${template}.yaml`);
   writeFileSync(
     file,
     readFileSync(file, 'utf8').replace(
@@ -125,7 +128,7 @@ function openPullRequest(note: string): PullRequest {
       `  ${note}:\n    Type: AWS::SSM::Parameter\n    Properties: { Name: !Sub "/\${AWS::StackName}/${note}", Type: String, Value: ${note} }\nOutputs:\n`,
     ),
   );
-  git('commit', '-qam', `dns: add ${note}`);
+  git('commit', '-qam', `${template}: add ${note}`);
   return { number: ++prNumber, base, head: git('rev-parse', 'HEAD'), branch: `pr-${note}` };
 }
 
@@ -153,7 +156,7 @@ function merge(pr: PullRequest): string {
   return after;
 }
 
-function plan(pr: PullRequest): Promise<ActionRun> {
+function plan(pr: PullRequest, region = 'us-east-2'): Promise<ActionRun> {
   return runAction({
     action: 'plan-region',
     cwd: repo,
@@ -173,7 +176,7 @@ function plan(pr: PullRequest): Promise<ActionRun> {
       'github-token': 'ghs_reviewedAppliedE2eToken0123456',
       'gitops-dir': 'gitops',
       comment: 'false',
-      region: 'us-east-2',
+      region,
     },
     env: {
       GITHUB_SHA: pr.head,
@@ -243,12 +246,12 @@ function report(run: ActionRun): { stacks: StackRecord[]; apiCalls: Record<strin
 
 const cfn = () => admin.cloudFormation('us-east-2');
 
-async function deployedTemplate(): Promise<string> {
-  return (await cfn().send(new GetTemplateCommand({ StackName: STACK }))).TemplateBody ?? '';
+async function deployedTemplate(stack = STACK): Promise<string> {
+  return (await cfn().send(new GetTemplateCommand({ StackName: stack }))).TemplateBody ?? '';
 }
 
 /** IAM read back with the AWS CLI (the project has no IAM client): does the injected role exist? */
-function injectedRoleExists(): boolean {
+function injectedRoleExists(role = INJECTED_ROLE): boolean {
   const out = execFileSync(
     'aws',
     ['--endpoint-url', moto.endpoint, '--region', 'us-east-1', 'iam', 'list-roles', '--output', 'json'],
@@ -259,21 +262,29 @@ function injectedRoleExists(): boolean {
   );
   const roles = (JSON.parse(out) as { Roles: { RoleName: string }[] }).Roles.map((r) => r.RoleName);
   expect(roles.length).toBeGreaterThan(0);
-  return roles.includes(INJECTED_ROLE);
+  return roles.includes(role);
 }
 
 /**
  * What a holder of the plan role can do: make a change set under any name and Description, from the
  * pull request's template plus an IAM role trusting a foreign account.
  */
-async function plantChangeSet(name: string, description: string | undefined, parameters: Parameter[]) {
-  const template = readFileSync(path.join(repo, 'gitops', 'stacks', 'dns.yaml'), 'utf8').replace(
-    'Outputs:\n',
-    `  Injected:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: ${INJECTED_ROLE}\n      AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: Allow, Principal: { AWS: "arn:aws:iam::999999999999:root" }, Action: "sts:AssumeRole" }] }\nOutputs:\n`,
+async function plantChangeSet(
+  name: string,
+  description: string | undefined,
+  parameters: Parameter[],
+  target = { stack: STACK, template: 'dns', role: INJECTED_ROLE },
+) {
+  const template = readFileSync(
+    path.join(repo, 'gitops', 'stacks', `${target.template}.yaml`),
+    'utf8',
+  ).replace(
+    '\nOutputs:\n',
+    `\n  Injected:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: ${target.role}\n      AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: Allow, Principal: { AWS: "arn:aws:iam::999999999999:root" }, Action: "sts:AssumeRole" }] }\nOutputs:\n`,
   );
   await cfn().send(
     new CreateChangeSetCommand({
-      StackName: STACK,
+      StackName: target.stack,
       ChangeSetName: name,
       ChangeSetType: 'UPDATE',
       TemplateBody: template,
@@ -284,21 +295,24 @@ async function plantChangeSet(name: string, description: string | undefined, par
   );
   await waitUntilChangeSetCreateComplete(
     { client: cfn(), maxWaitTime: 60, minDelay: 1 },
-    { StackName: STACK, ChangeSetName: name },
+    { StackName: target.stack, ChangeSetName: name },
   );
 }
 
-async function reviewed(head: string) {
-  const name = `cg-${head.slice(0, 12)}-${STACK}`;
+async function reviewed(head: string, stack = STACK) {
+  const name = `cg-${head.slice(0, 12)}-${stack}`;
   return {
     name,
-    cs: await cfn().send(new DescribeChangeSetCommand({ StackName: STACK, ChangeSetName: name })),
+    cs: await cfn().send(new DescribeChangeSetCommand({ StackName: stack, ChangeSetName: name })),
   };
 }
 
-async function executionStatus(name: string): Promise<string | undefined> {
-  const list = await cfn().send(new ListChangeSetsCommand({ StackName: STACK }));
-  return list.Summaries?.find((s) => s.ChangeSetName === name)?.ExecutionStatus;
+async function changeSetsOf(stack: string) {
+  return (await cfn().send(new ListChangeSetsCommand({ StackName: stack }))).Summaries ?? [];
+}
+
+async function executionStatus(name: string, stack = STACK): Promise<string | undefined> {
+  return (await changeSetsOf(stack)).find((s) => s.ChangeSetName === name)?.ExecutionStatus;
 }
 
 /** The untouched twin of every attack below: plan on the head, merge, apply. */
@@ -428,5 +442,166 @@ describe('reviewed = applied (plan-region and apply-region dist, moto)', () => {
       expect(policy.StackPolicyBody).toMatch(/"Deny".*Update:Replace/);
     },
     3 * RUN_MS,
+  );
+});
+
+/*
+ * `coder-gitops apply --account` (the CLI a person runs with administrator credentials) under the same
+ * rules: it runs only from the tip of main (origin/main fetched just before, gitops/ clean), executes only
+ * a change set it made itself from that checkout, and compares it with the plan the pull request got
+ * (the merge commit's second parent). The repository's origin is a bare clone, as a person's checkout has.
+ */
+describe('apply --account (the coder-gitops CLI, administrator credentials, moto)', () => {
+  const adminEnv = {
+    AWS_ENDPOINT_URL: '',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-2',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+
+  beforeAll(() => {
+    adminEnv.AWS_ENDPOINT_URL = moto.endpoint;
+    git('checkout', '-q', 'main');
+    const origin = path.join(tmp, 'origin.git');
+    execFileSync('git', ['clone', '-q', '--bare', repo, origin]);
+    git('remote', 'add', 'origin', origin);
+    git('fetch', '-q', 'origin');
+  });
+
+  /** `coder-gitops apply --account --json` on the checkout; the report from stdout when there is one. */
+  async function applyAccount() {
+    const run = await runCli(
+      ['apply', '--account', '--json', '--gitops-dir', path.join(repo, 'gitops')],
+      adminEnv,
+    );
+    let stacks: StackRecord[] = [];
+    if (run.code === 0 || run.stdout.trim().startsWith('{'))
+      stacks = (JSON.parse(run.stdout) as { applied: StackRecord[] }).applied;
+    return { ...run, stack: stacks.find((s) => s.stackName === ACCOUNT_STACK) };
+  }
+
+  /** A pull request changing github-oidc, planned by plan-region (region: changed picks the account stacks). */
+  async function accountPullRequest(note: string) {
+    const pr = openPullRequest(note, 'github-oidc');
+    const planned = await plan(pr, 'changed');
+    expect(planned.errors).toEqual([]);
+    const { name } = await reviewed(pr.head, ACCOUNT_STACK);
+    return { pr, reviewedName: name };
+  }
+
+  function mergeAndPush(pr: PullRequest): string {
+    const after = merge(pr);
+    git('push', '-q', 'origin', 'main');
+    return after;
+  }
+
+  test(
+    'contract: from the tip of main it executes its own change set with the reviewed changes and says reviewed: true',
+    async () => {
+      const { pr, reviewedName } = await accountPullRequest('OidcNoteOne');
+      const after = mergeAndPush(pr);
+      const run = await applyAccount();
+      expect(run.stderr).toContain(`account stacks from ${after.slice(0, 12)}: HEAD equals origin/main`);
+      expect(run.code).toBe(0);
+      expect(run.stack).toMatchObject({
+        result: 'updated',
+        reviewed: true,
+        decision: 'execute-reviewed',
+        reviewedChangeSet: reviewedName,
+        differences: [],
+      });
+      expect(run.stack!.changeSet).toMatch(
+        new RegExp(`^ca-${after.slice(0, 12)}-[0-9a-f]{16}-${ACCOUNT_STACK}$`),
+      );
+      expect(await executionStatus(run.stack!.changeSet!, ACCOUNT_STACK)).toBe('EXECUTE_COMPLETE');
+      expect(await executionStatus(reviewedName, ACCOUNT_STACK)).not.toBe('EXECUTE_COMPLETE');
+      expect(await deployedTemplate(ACCOUNT_STACK)).toContain('OidcNoteOne');
+    },
+    3 * RUN_MS,
+  );
+
+  test(
+    'attack: the reviewed github-oidc change set swapped (same name and Description, an extra foreign-trust role) — only main runs',
+    async () => {
+      const { pr, reviewedName } = await accountPullRequest('OidcNoteTwo');
+      const { cs } = await reviewed(pr.head, ACCOUNT_STACK);
+      await cfn().send(new DeleteChangeSetCommand({ StackName: ACCOUNT_STACK, ChangeSetName: reviewedName }));
+      await plantChangeSet(reviewedName, cs.Description, cs.Parameters ?? [], {
+        stack: ACCOUNT_STACK,
+        template: 'github-oidc',
+        role: INJECTED_ACCOUNT_ROLE,
+      });
+      mergeAndPush(pr);
+      const run = await applyAccount();
+      expect(run.code).toBe(0);
+      expect(run.stack).toMatchObject({
+        result: 'updated',
+        reviewed: false,
+        decision: 'execute-with-differences',
+        reviewedChangeSet: reviewedName,
+      });
+      expect(run.stack!.differences).toEqual([
+        'Add Injected (AWS::IAM::Role): only in the reviewed change set (main does not declare it)',
+      ]);
+      expect(run.stderr).toContain(`the reviewed change set ${reviewedName} differs from main`);
+      expect(injectedRoleExists(INJECTED_ACCOUNT_ROLE)).toBe(false);
+      expect(await executionStatus(reviewedName, ACCOUNT_STACK)).not.toBe('EXECUTE_COMPLETE');
+      const template = await deployedTemplate(ACCOUNT_STACK);
+      expect(template).toContain('OidcNoteTwo');
+      expect(template).not.toContain(INJECTED_ACCOUNT_ROLE);
+    },
+    3 * RUN_MS,
+  );
+
+  test.each([
+    [
+      'a local commit ahead of origin/main',
+      () => {
+        const file = path.join(repo, 'gitops', 'stacks', 'github-oidc.yaml');
+        writeFileSync(
+          file,
+          readFileSync(file, 'utf8').replace('\nOutputs:\n', '\n  # local only\nOutputs:\n'),
+        );
+        git('commit', '-qam', 'github-oidc: a local commit nobody reviewed');
+      },
+      /refusing to apply the account stacks: HEAD \w{12} is not the tip of origin\/main \(\w{12}\): check out and pull main, then re-run/,
+    ],
+    [
+      'an uncommitted change under gitops/',
+      () => {
+        const file = path.join(repo, 'gitops', 'stacks', 'github-oidc.yaml');
+        writeFileSync(
+          file,
+          readFileSync(file, 'utf8').replace('\nOutputs:\n', '\n  # not committed\nOutputs:\n'),
+        );
+      },
+      /refusing to apply the account stacks: uncommitted changes under .*gitops \(\s?M gitops\/stacks\/github-oidc.yaml\): only main's committed content is applied/,
+    ],
+  ])(
+    'refused when the checkout is not the tip of main (%s): a clear message, nothing executed',
+    async (_what, arrange, message) => {
+      git('checkout', '-q', 'main');
+      git('reset', '-q', '--hard', 'origin/main');
+      const before = (await changeSetsOf(ACCOUNT_STACK)).map(
+        (c) => `${c.ChangeSetName} ${c.ExecutionStatus}`,
+      );
+      const template = await deployedTemplate(ACCOUNT_STACK);
+      arrange();
+      try {
+        const run = await applyAccount();
+        expect(run.code).toBe(2);
+        expect(run.stderr).toMatch(message);
+        expect(run.stack).toBeUndefined();
+        // No change set made, none executed, the stack as it was.
+        expect(
+          (await changeSetsOf(ACCOUNT_STACK)).map((c) => `${c.ChangeSetName} ${c.ExecutionStatus}`),
+        ).toEqual(before);
+        expect(await deployedTemplate(ACCOUNT_STACK)).toBe(template);
+      } finally {
+        git('reset', '-q', '--hard', 'origin/main');
+      }
+    },
+    RUN_MS,
   );
 });
