@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startGitHubApiStandIn, type GitHubApiStandIn } from '../../src/sandbox/github-api-stand-in.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { githubSubjects } from '../helpers/github-subjects.js';
 import { makeGitopsWorkspace, type GitopsWorkspace } from '../helpers/gitops-workspace.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { runAction, type ActionRun, type RunActionOptions } from '../helpers/run-action.js';
@@ -18,18 +19,22 @@ const ACCOUNT = '123456789012';
 const GITHUB_TOKEN = 'ghs_KnownGitHubToken0123456789abcdefXYZ';
 const REQUEST_TOKEN = 'oidc-request-token-KnownValue-7f3a9c';
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-const ID_TOKEN = [
-  b64({ alg: 'RS256', typ: 'JWT', kid: 'known' }),
-  b64({
-    iss: 'https://token.actions.githubusercontent.com',
-    aud: 'sts.amazonaws.com',
-    sub: 'repo:coder/coderdemo-gitops:pull_request',
-    iat: 1_900_000_000,
-    exp: 4_000_000_000,
-    jti: 'known-jti-value-2c1e',
-  }),
-  Buffer.from('known-signature-bytes-for-the-secret-test').toString('base64url'),
-].join('.');
+const SUBJECTS = githubSubjects('coder/coderdemo-gitops');
+/** A fixed JWT (known value) with the `sub` GitHub gives the job: the roles' trust checks it (IAM enforced). */
+const idTokenFor = (subject: string) =>
+  [
+    b64({ alg: 'RS256', typ: 'JWT', kid: 'known' }),
+    b64({
+      iss: 'https://token.actions.githubusercontent.com',
+      aud: 'sts.amazonaws.com',
+      sub: subject,
+      iat: 1_900_000_000,
+      exp: 4_000_000_000,
+      jti: 'known-jti-value-2c1e',
+    }),
+    Buffer.from('known-signature-bytes-for-the-secret-test').toString('base64url'),
+  ].join('.');
+let idToken = idTokenFor(SUBJECTS.pullRequest);
 
 let moto: MotoServer;
 let proxy: FaultProxy;
@@ -38,13 +43,15 @@ let tokenServer: Server;
 let tokenUrl: string;
 let ws: GitopsWorkspace;
 beforeAll(async () => {
-  moto = await startMoto(ACCOUNT);
+  // IAM enforced, with the real workflow roles (github-oidc.yaml applied by the administrator): each
+  // action runs with exactly the permissions its role has on AWS.
+  moto = await startMoto(ACCOUNT, { workflowRoles: { repository: 'coder/coderdemo-gitops' } });
   proxy = await startFaultProxy({ upstream: moto.endpoint, record: /^sts\.AssumeRoleWithWebIdentity$/ });
   github = await startGitHubApiStandIn();
   tokenServer = createServer((req, res) => {
     const ok = req.headers.authorization === `Bearer ${REQUEST_TOKEN}`;
     res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(ok ? { value: ID_TOKEN } : { message: 'bad request token' }));
+    res.end(JSON.stringify(ok ? { value: idToken } : { message: 'bad request token' }));
   });
   await new Promise<void>((r) => tokenServer.listen(0, '127.0.0.1', r));
   tokenUrl = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/token?api-version=2.0`;
@@ -52,7 +59,7 @@ beforeAll(async () => {
   ws = makeGitopsWorkspace((dir) =>
     appendFileSync(join(dir, 'regions', 'us-west-2.yaml'), '\n# a reviewed change\n'),
   );
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   tokenServer?.closeAllConnections();
   await new Promise<void>((r) => (tokenServer ? tokenServer.close(() => r()) : r()));
@@ -108,12 +115,15 @@ function exposures(run: ActionRun, requestsBefore: number): Record<string, strin
 const CASES: {
   action: RunActionOptions['action'];
   role: string;
+  /** The job's OIDC subject (the workflow that runs this action with this role). */
+  subject: string;
   inputs: Record<string, string>;
   event?: () => Record<string, unknown>;
 }[] = [
   {
     action: 'plan-region',
     role: `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-plan`,
+    subject: SUBJECTS.pullRequest,
     inputs: { region: 'all', comment: 'true' },
     event: () => ({
       number: 7,
@@ -128,17 +138,21 @@ const CASES: {
   {
     action: 'apply-region',
     role: `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-deploy`,
+    subject: SUBJECTS.deployApply,
     inputs: { region: 'us-east-2', cluster: 'skip', dns: 'hold', 'timeout-minutes': '5' },
   },
   {
     action: 'verify-endpoints',
-    role: `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-plan`,
+    role: `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-verify`,
+    subject: SUBJECTS.deployVerify,
     inputs: { region: 'us-east-2', checks: 'health,versions', attempts: '1' },
   },
 ];
 
-describe.each(CASES)('$action with known credentials', ({ action, role, inputs, event }) => {
+describe.each(CASES)('$action with known credentials', ({ action, role, subject, inputs, event }) => {
   test('no credential value appears in stdout, summary, outputs, report files or GitHub requests', async () => {
+    idToken = idTokenFor(subject);
+    const issuedIdToken = idToken;
     const requestsBefore = github.requests.length;
     const recordedBefore = proxy.recorded.length;
     const run = await runAction({
@@ -172,8 +186,8 @@ describe.each(CASES)('$action with known credentials', ({ action, role, inputs, 
     const secrets: Record<string, string> = {
       'github-token': GITHUB_TOKEN,
       'OIDC request token': REQUEST_TOKEN,
-      'OIDC ID token': ID_TOKEN,
-      'OIDC ID token signature': ID_TOKEN.split('.')[2]!,
+      'OIDC ID token': issuedIdToken,
+      'OIDC ID token signature': issuedIdToken.split('.')[2]!,
     };
     aws.forEach((v, i) => (secrets[`AWS credential ${i}`] = v));
     const leaks: string[] = [];
@@ -183,6 +197,6 @@ describe.each(CASES)('$action with known credentials', ({ action, role, inputs, 
     expect(leaks).toEqual([]);
     // And each was registered with the runner's masker before use.
     const masks = run.stdout.split('\n').filter((l) => l.startsWith('::add-mask::'));
-    for (const value of [GITHUB_TOKEN, ID_TOKEN]) expect(masks).toContain(`::add-mask::${value}`);
+    for (const value of [GITHUB_TOKEN, issuedIdToken]) expect(masks).toContain(`::add-mask::${value}`);
   }, 180_000);
 });
