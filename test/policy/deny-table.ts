@@ -236,6 +236,19 @@ export const DENY_TABLE: DenyCell[] = [
   })),
   {
     role: 'deploy',
+    guard:
+      "DeleteChangeSet only of its own change sets (ca-*): the reviewed one (cg-*) is not apply's to delete",
+    call: {
+      action: 'cloudformation:DeleteChangeSet',
+      resource: NETWORK,
+      context: {
+        'cloudformation:ChangeSetName': `arn:aws:cloudformation:us-east-2:${ACCOUNT}:changeSet/cg-0123456789ab-${PROJECT}-us-east-2-network/00000000-0000-0000-0000-000000000000`,
+      },
+    },
+    breakIt: (t) => edit(t, ':changeSet/ca-*/*\n', ':changeSet/*\n'),
+  },
+  {
+    role: 'deploy',
     guard: 'Route 53: only the Coder names',
     call: {
       action: 'route53:ChangeResourceRecordSets',

@@ -111,11 +111,13 @@ const DECLARED: { role: RoleKey; why: string; call: IamCall }[] = [
   },
   {
     role: 'deploy',
-    why: 'apply deletes its own change set',
+    why: 'apply deletes its own change set when it did not execute it (refused, no changes, dry run), by ARN',
     call: {
       action: 'cloudformation:DeleteChangeSet',
       resource: stackArn(`${PROJECT}-us-east-2-network`),
-      context: { 'cloudformation:ChangeSetName': `ca-0123456789ab-${PROJECT}-us-east-2-network` },
+      context: {
+        'cloudformation:ChangeSetName': `arn:aws:cloudformation:us-east-2:${ACCOUNT}:changeSet/ca-0123456789ab-0123456789abcdef-${PROJECT}-us-east-2-network/00000000-0000-0000-0000-000000000000`,
+      },
     },
   },
   {
