@@ -44,6 +44,8 @@ export async function recordIamCalls(
     s
       .replace(/(hostedzone\/)[A-Z0-9]+/g, `$1${hostedZoneId}`)
       .replace(/\b(c[ga])-[0-9a-f]{12}-/g, '$1-0123456789ab-')
+      // apply's change sets carry 16 hex of randomness after the commit (change-set-identity.ts).
+      .replace(/\b(ca-0123456789ab-)[0-9a-f]{16}-/g, '$10123456789abcdef-')
       .replace(/\b(c[ga])-local-/g, '$1-0123456789ab-')
       .replace(/(:stack\/[^/]+\/)[0-9a-f-]{36}/g, '$1*')
       .replace(/(:changeSet\/[^/]+\/)[0-9a-f-]{36}/g, '$1*')
