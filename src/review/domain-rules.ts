@@ -1,5 +1,5 @@
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
-import type { FluxObjectChange, RiskFinding } from '../plan/plan-types.js';
+import type { FluxObjectChange, RiskFinding, SourceVersionCheck } from '../plan/plan-types.js';
 
 /*
  * Rules that know this environment (EKS, Aurora Serverless v2, the NLB, Karpenter, Flux sources, regions):
@@ -84,6 +84,12 @@ export const DOMAIN_RULES = {
     why: 'a changed Flux source URL changes where the cluster fetches code and charts from after the merge',
     check:
       "the new URL is the project's own or the vendor's official one (new-source flags one outside the allow-list)",
+  },
+  'source-version-missing': {
+    level: 'high',
+    why: 'Flux cannot fetch a chart or image version its source does not have: the HelmRelease fails or the pods stay in ImagePullBackOff, and the rollout of the region stops there',
+    check:
+      'the version is published (the chart index or the registry tag), not a typo or a release that is not out yet',
   },
 } as const satisfies Record<string, DomainRule>;
 
@@ -431,4 +437,23 @@ export function assessRegionToggles(
       );
   }
   return findings;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Source versions
+
+/**
+ * A chart or image version its source does not have (src/plan/source-versions.ts asked it). One that
+ * could not be checked is no finding: the plan lists it as "not checked", with why.
+ */
+export function assessSourceVersions(checks: readonly SourceVersionCheck[]): RiskFinding[] {
+  return checks
+    .filter((c) => c.outcome === 'missing')
+    .map((c) =>
+      finding(
+        'source-version-missing',
+        { region: c.region, subject: c.subject },
+        `${c.kind === 'image' ? 'image' : 'chart'} ${c.reference} does not exist: ${c.reason}`,
+      ),
+    );
 }

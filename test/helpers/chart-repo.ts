@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,8 @@ export interface ChartRepo {
 }
 
 export interface StartChartRepoOptions {
+  /** Serve HTTPS with this certificate (for `localhost`); the URL is then `https://localhost:PORT`. */
+  tls?: { certFile: string; keyFile: string };
   /** Index URLs relative to the repository (`karpenter-1.14.1.tgz`), as `helm repo index` without `--url`. */
   relativeUrls?: boolean;
 }
@@ -108,7 +111,7 @@ export async function startChartRepo(opts: StartChartRepoOptions = {}): Promise<
   const dir = await mkdtemp(join(tmpdir(), 'chart-repo-'));
   const requests: string[] = [];
   const entries = new Map<string, ChartIndexEntry[]>();
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     requests.push(path);
     const file = path.slice(1);
@@ -128,9 +131,16 @@ export async function startChartRepo(opts: StartChartRepoOptions = {}): Promise<
       },
       () => res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n'),
     );
-  });
+  };
+  const server: Server = opts.tls
+    ? createHttpsServer(
+        { cert: await readFile(opts.tls.certFile), key: await readFile(opts.tls.keyFile) },
+        handle,
+      )
+    : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  const url = opts.tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
 
   const writeIndexFile = async () => {
     const index = {
