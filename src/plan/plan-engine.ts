@@ -15,6 +15,7 @@ import { diffDns, type CurrentDns } from './dns-diff.js';
 import { diffFluxWithHead, diffRendered } from './flux-diff.js';
 import type { RenderedObject } from '../gitops/render-flux.js';
 import { SourceVersionChecker } from './source-versions.js';
+import { formatCostFloor, regionCostFloor } from '../review/cost-floor.js';
 import { planStack, type PlanError } from './plan-stack.js';
 import type { PlanReport, RegionPlan, RiskFinding, StackPlan } from './plan-types.js';
 import { planFetcher, reviewSources, trustedAllowList } from './source-review.js';
@@ -185,6 +186,10 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
   const toggles = assessRegionToggles(
     [{ name: region.name, enabled: region.enabled, stacks: region.stacks.length }],
     run.baseConfig ? (baseRegion ? [baseRegion] : []) : undefined,
+    (side) => {
+      const [cfg, reg] = side === 'head' ? [config, region] : [baseConfig, baseRegion];
+      return cfg && reg ? formatCostFloor(regionCostFloor(cfg, reg)) : undefined;
+    },
   );
   const findings = [
     ...toggles,

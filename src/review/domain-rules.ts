@@ -1,5 +1,6 @@
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
 import type { FluxObjectChange, RiskFinding, SourceVersionCheck } from '../plan/plan-types.js';
+import { acuHourUsd, auroraFloorUsd, usd } from './cost-floor.js';
 
 /*
  * Rules that know this environment (EKS, Aurora Serverless v2, the NLB, Karpenter, Flux sources, regions):
@@ -153,6 +154,15 @@ function minorOf(version: string): [number, number] | undefined {
   return m ? [Number(m[1]), Number(m[2])] : undefined;
 }
 
+/** `≈ $88 a month per instance (was $44) at $0.12/ACU-hour in us-east-2, an estimate`. */
+function floorCost(region: string | undefined, before: string, after: string): string {
+  const r = region ?? 'us-east-1';
+  const price = acuHourUsd(r);
+  const b = Number(before);
+  const was = Number.isFinite(b) ? ` (was ${usd(auroraFloorUsd(r, b))})` : '';
+  return `≈ ${usd(auroraFloorUsd(r, Number(after)))} a month per instance${was} at $${price.usd}/ACU-hour in ${price.fallback ? 'us-east-1' : r}, an estimate`;
+}
+
 function eksVersionMessage(before: string, after: string): string {
   const a = minorOf(before);
   const b = minorOf(after);
@@ -251,7 +261,7 @@ export function assessTemplateDomain(
           key === 'MinCapacity'
             ? Number(c.a) === 0
               ? ': 0 pauses when idle, the next request waits for a resume'
-              : `: billed around the clock at the floor (${c.a} ACU × 730 h a month)`
+              : `: billed around the clock at the floor (${c.a} ACU × 730 h a month ${floorCost(where.region, c.b, c.a)})`
             : `: load beyond ${c.a} ACU is throttled`;
         findings.push(finding('aurora-capacity', base, `Serverless v2 ${key} ${c.b} → ${c.a}${extra}`));
       }
@@ -403,28 +413,35 @@ export function assessFluxDomain(
 export function assessRegionToggles(
   head: { name: string; enabled: boolean; stacks: number }[],
   base: { name: string; enabled: boolean }[] | undefined,
+  /** The region's monthly cost floor as one line (./cost-floor.ts), at head for one enabled, at base for one drained. */
+  costFloor: (side: 'head' | 'base', region: string) => string | undefined = () => undefined,
 ): RiskFinding[] {
   if (!base) return [];
   const findings: RiskFinding[] = [];
   const was = new Map(base.map((r) => [r.name, r.enabled]));
   for (const r of head) {
     const before = was.get(r.name) ?? false;
-    if (r.enabled && !before)
+    if (r.enabled && !before) {
+      const line = costFloor('head', r.name);
       findings.push(
         finding(
           'region-enabled',
           { region: r.name, subject: `region ${r.name}` },
-          `${r.name} is ${was.has(r.name) ? 'enabled' : 'added'}: all ${r.stacks} of its stacks are created`,
+          `${r.name} is ${was.has(r.name) ? 'enabled' : 'added'}: all ${r.stacks} of its stacks are created${line ? `; adds its cost floor, ${line}` : ''}`,
         ),
       );
-    if (!r.enabled && before)
+    }
+    if (!r.enabled && before) {
+      // A drain deletes no stack (apply-region never does): the region keeps billing its floor.
+      const line = costFloor('base', r.name);
       findings.push(
         finding(
           'region-disabled',
           { region: r.name, subject: `region ${r.name}` },
-          `${r.name} is disabled: it leaves latency routing and its stacks are no longer applied`,
+          `${r.name} is disabled: it leaves latency routing and its stacks are no longer applied${line ? `; they are not deleted and keep billing its cost floor, ${line}` : ''}`,
         ),
       );
+    }
   }
   for (const [name, enabled] of was) {
     if (enabled && !head.some((r) => r.name === name))

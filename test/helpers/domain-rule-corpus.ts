@@ -54,7 +54,8 @@ export const CORPUS: PlantedPullRequest[] = [
     name: 'Aurora MinCapacity default 0.5 → 2',
     rule: 'aurora-capacity',
     level: 'medium',
-    message: /MinCapacity 0\.5 → 2: billed around the clock/,
+    message:
+      /MinCapacity 0\.5 → 2: billed around the clock at the floor \(2 ACU × 730 h a month ≈ \$175 a month per instance \(was \$44\) at \$0\.12\/ACU-hour in us-east-2, an estimate\)/,
     change: (g) => edit(g, 'stacks/aurora.yaml', 'Default: 0.5', 'Default: 2'),
   },
   {
@@ -68,14 +69,16 @@ export const CORPUS: PlantedPullRequest[] = [
     name: 'eu-west-2 enabled',
     rule: 'region-enabled',
     level: 'high',
-    message: /eu-west-2 is enabled: all \d+ of its stacks are created/,
+    message:
+      /eu-west-2 is enabled: all \d+ of its stacks are created; adds its cost floor, about \$\d+\/month \(estimate at on-demand list prices: .*EKS control plane/,
     change: (g) => edit(g, 'regions/eu-west-2.yaml', 'enabled: false', 'enabled: true'),
   },
   {
     name: 'us-west-2 disabled',
     rule: 'region-disabled',
     level: 'high',
-    message: /us-west-2 is disabled/,
+    message:
+      /us-west-2 is disabled: .*they are not deleted and keep billing its cost floor, about \$\d+\/month/,
     change: (g) => edit(g, 'regions/us-west-2.yaml', 'enabled: true', 'enabled: false'),
   },
   {
