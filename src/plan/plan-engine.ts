@@ -359,7 +359,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
     sourceFindings.length > 0;
   report.risk = overallRisk(report.findings, report.hasChanges);
   if (fetcher.records.length) report.fetches = [...fetcher.records];
-  const routing = whatIfRouting(config, baseConfig);
+  const routing = whatIfRouting(config, baseConfig, run.currentDns?.latencyRegions);
   if (routing) report.whatIfRouting = routing;
   log.info(
     `plan ${report.mode}: ${report.hasChanges ? 'changes' : 'no changes'}, risk ${report.risk}` +

@@ -282,7 +282,7 @@ function whatIfBlocks(report: PlanReport): Block[] {
   const w = report.whatIfRouting;
   if (!w) return [];
   const cell = (r: string | undefined) => (r ? escapeText(r) : '— (none)');
-  const head = `| Vantage point | Today | After this PR |${w.after.map((r) => ` ${escapeText(r)} down |`).join('')}\n|---|---|---|${w.after.map(() => '---|').join('')}\n`;
+  const head = `| Vantage point | Today (${w.todaySource === 'route53' ? 'Route 53' : 'base commit'}) | After this PR |${w.after.map((r) => ` ${escapeText(r)} down |`).join('')}\n|---|---|---|${w.after.map(() => '---|').join('')}\n`;
   const rows = w.rows
     .map(
       (r) =>

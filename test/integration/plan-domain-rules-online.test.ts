@@ -44,6 +44,8 @@ let mainRepo: string;
 let baseSha: string;
 let planAws: () => Promise<AwsClientFactory>;
 let cases = 0;
+let zone = '';
+let admin: AwsClientFactory;
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
@@ -58,7 +60,7 @@ beforeAll(async () => {
     startMoto(ACCOUNT, { workflowRoles: { repository: REPOSITORY } }),
     startOidcTokenServer({ subject: githubSubjects(REPOSITORY).pullRequest, repository: REPOSITORY }),
   ]);
-  const admin = new AwsClientFactory();
+  admin = new AwsClientFactory();
   // Real hosted zone ids start with Z (the validator requires it); moto's may not.
   let zoneId = '';
   for (let i = 0; !zoneId.startsWith('Z'); i++) {
@@ -68,6 +70,7 @@ beforeAll(async () => {
       .send(new CreateHostedZoneCommand({ Name: 'coderdemo.io', CallerReference: `domain-rules-${i}` }));
     zoneId = z.HostedZone!.Id!.replace('/hostedzone/', '');
   }
+  zone = zoneId;
   mainRepo = path.join(tmp, 'main');
   cpSync(path.join(REPO_ROOT, 'gitops'), path.join(mainRepo, 'gitops'), { recursive: true });
   const platform = path.join(mainRepo, 'gitops', 'platform.yaml');
@@ -206,5 +209,57 @@ describe('planted pull requests: each gets its domain rule and its risk (online,
       expect(s.changes.every((c) => c.action === 'Add')).toBe(true);
     }
     expect(eu.stacks.some((s) => s.status === 'create')).toBe(true);
+  }, 120_000);
+
+  const ENABLE_EU = (g: string) => edit(g, 'regions/eu-west-2.yaml', 'enabled: false', 'enabled: true');
+
+  it('a plan that adds a region carries the what-if table, "today" read from Route 53, in the comment and JSON', async () => {
+    const report = await planPrOnline(ENABLE_EU);
+    const w = report.whatIfRouting!;
+    expect(w).toMatchObject({
+      todaySource: 'route53',
+      today: ['us-east-2', 'us-west-2'],
+      after: ['eu-west-2', 'us-east-2', 'us-west-2'],
+    });
+    expect(w.model).toContain("'today' is the latency set in Route 53 now");
+    expect(JSON.parse(JSON.stringify(report)).whatIfRouting.todaySource).toBe('route53');
+    const md = renderPlanMarkdown(report, { budget: 65000, marker: '<!-- plan -->' }).markdown;
+    expect(md).toContain('### What-if routing');
+    expect(md).toContain('| Vantage point | Today (Route 53) | After this PR |');
+    expect(md).toContain('| london (3.8.0.0/24) | us-east-2 | eu-west-2 |');
+  }, 120_000);
+
+  // Last: it changes the zone the other plans read.
+  it('"today" is what Route 53 holds, not what main says: a region drained by hand is not answering today', async () => {
+    const domain = 'coderdemo.io';
+    const alias = {
+      HostedZoneId: 'Z3AADJGX6KTTL2',
+      DNSName: 'coder-us-west-2.elb.us-west-2.amazonaws.com',
+      EvaluateTargetHealth: true,
+    };
+    await admin.route53().send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zone,
+        ChangeBatch: {
+          Changes: [domain, `*.${domain}`].map((Name) => ({
+            Action: 'DELETE' as const,
+            ResourceRecordSet: {
+              Name,
+              Type: 'A' as const,
+              SetIdentifier: 'us-west-2',
+              Region: 'us-west-2' as const,
+              AliasTarget: alias,
+            },
+          })),
+        },
+      }),
+    );
+    const report = await planPrOnline(ENABLE_EU);
+    const w = report.whatIfRouting!;
+    expect(w.today).toEqual(['us-east-2']);
+    expect(w.rows.find((r) => r.vantagePoint === 'oregon')).toMatchObject({
+      today: 'us-east-2',
+      after: 'us-west-2',
+    });
   }, 120_000);
 });

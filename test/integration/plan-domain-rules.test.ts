@@ -116,6 +116,9 @@ describe('planted pull requests: each gets its domain rule and its risk (offline
       after: ['eu-west-2', 'us-east-2', 'us-west-2'],
     });
     expect(w.model).toMatch(/modelled, not measured: .*expectedRegions/);
+    // Offline, "today" is the base commit's enabled regions, and the table says so.
+    expect(w.todaySource).toBe('base-commit');
+    expect(w.model).toContain("'today' is the base commit's enabled regions (offline: Route 53 is not read)");
     const london = w.rows.find((r) => r.vantagePoint === 'london')!;
     expect(london).toMatchObject({ today: 'us-east-2', after: 'eu-west-2' });
     expect(london.ifDown).toEqual({
@@ -135,6 +138,7 @@ describe('planted pull requests: each gets its domain rule and its risk (offline
       '| london (3.8.0.0/24) | us-east-2 | eu-west-2 | us-east-2 | eu-west-2 | eu-west-2 |',
     );
     expect(md).toContain('modelled, not measured');
+    expect(md).toContain('| Vantage point | Today (base commit) | After this PR |');
     expect(md).toMatch(
       /\| ohio \(3\.128\.0\.0\/24\) \| us-east-2 \| us-east-2 \| us-east-2 \| eu-west-2 \(hub fallback\) \|/,
     );
