@@ -17,11 +17,18 @@ export const MAX_VALUE_CHARS = 200;
 
 /** Renders the region's Flux objects at base and head and diffs them object by object. */
 export async function diffFlux(opts: FluxDiffOptions): Promise<FluxObjectChange[]> {
+  return (await diffFluxWithHead(opts)).changes;
+}
+
+/** `diffFlux`, also returning the rendered head objects (where a changed object's sources are found). */
+export async function diffFluxWithHead(
+  opts: FluxDiffOptions,
+): Promise<{ changes: FluxObjectChange[]; head: RenderedObject[] }> {
   const [base, head] = await Promise.all([
     renderRegion(opts.baseDir, opts.region, opts.baseVars),
     renderRegion(opts.headDir, opts.region, opts.headVars),
   ]);
-  return diffRendered(opts.region, base, head);
+  return { changes: diffRendered(opts.region, base, head), head };
 }
 
 /** Diffs two rendered object sets (pure; `diffFlux` without the rendering). */

@@ -12,15 +12,18 @@ import { regionsTouched } from '../gitops/changed-regions.js';
 import { diffClusterVars, type ClusterVarAfter } from './cluster-vars-diff.js';
 import { readCurrentDns } from './current-dns.js';
 import { diffDns, type CurrentDns } from './dns-diff.js';
-import { diffFlux, diffRendered } from './flux-diff.js';
+import { diffFluxWithHead, diffRendered } from './flux-diff.js';
+import type { RenderedObject } from '../gitops/render-flux.js';
+import { SourceVersionChecker } from './source-versions.js';
+import { formatCostFloor, regionCostFloor } from '../review/cost-floor.js';
 import { planStack, type PlanError } from './plan-stack.js';
 import type { PlanReport, RegionPlan, RiskFinding, StackPlan } from './plan-types.js';
-import { reviewSources, trustedAllowList } from './source-review.js';
+import { planFetcher, reviewSources, trustedAllowList } from './source-review.js';
 import { isAllowedSource } from '../fetch/allowed-fetch.js';
 import { whatIfRouting } from './what-if-routing.js';
 import { regionPlanChanged, stackPlanChanged } from '../review/changed.js';
 import { assessDns, assessFlux, overallRisk } from '../review/risk-rules.js';
-import { assessFluxDomain, assessRegionToggles } from '../review/domain-rules.js';
+import { assessFluxDomain, assessRegionToggles, assessSourceVersions } from '../review/domain-rules.js';
 import { StackStateCache } from '../aws/cloudformation/stack-outputs.js';
 import { estimateRegionRollout } from './rollout-estimate.js';
 import { RISK_LEVELS } from '../aws/cloudformation/change-set-identity.js';
@@ -47,6 +50,8 @@ export interface PlanOptions {
   logger: Logger;
   /** The hosted zone's id when it is not platform.yaml's (the sandbox's emulator makes its own ids). */
   hostedZoneId?: string;
+  /** A CA bundle (PEM) the plan's fetches of chart indexes and registries trust besides Node's roots. */
+  fetchCa?: string;
   /** For tests: the change-set poll sleep. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -82,6 +87,7 @@ interface Run {
   baseConfig?: GitopsConfig;
   states?: StackStateCache;
   currentDns?: CurrentDns;
+  versions: SourceVersionChecker;
   errors: PlanError[];
 }
 
@@ -152,16 +158,20 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
     : [];
 
   let flux: RegionPlan['flux'] = [];
+  let headObjects: RenderedObject[] = [];
   try {
-    flux = opts.baseDir
-      ? await diffFlux({
-          baseDir: opts.baseDir,
-          headDir: config.dir,
-          region: region.name,
-          baseVars: vars(baseResolved),
-          headVars: vars(headResolved),
-        })
-      : diffRendered(region.name, [], await renderRegion(config.dir, region.name, vars(headResolved)));
+    if (opts.baseDir) {
+      ({ changes: flux, head: headObjects } = await diffFluxWithHead({
+        baseDir: opts.baseDir,
+        headDir: config.dir,
+        region: region.name,
+        baseVars: vars(baseResolved),
+        headVars: vars(headResolved),
+      }));
+    } else {
+      headObjects = await renderRegion(config.dir, region.name, vars(headResolved));
+      flux = diffRendered(region.name, [], headObjects);
+    }
   } catch (err) {
     run.errors.push(
       ...toErrors(err).map((e) => ({ ...e, message: `Flux diff of ${region.name}: ${e.message}` })),
@@ -169,15 +179,23 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
     log.error(`Flux diff failed: ${errorMessage(err)}`);
   }
 
+  // Chart and image versions this pull request asks for, looked up in their (allow-listed) sources.
+  const sourceVersions = region.enabled ? await run.versions.checkRegion(region.name, flux, headObjects) : [];
+
   const dns = diffDns({ config, baseConfig, region: region.name, current: run.currentDns });
   const toggles = assessRegionToggles(
     [{ name: region.name, enabled: region.enabled, stacks: region.stacks.length }],
     run.baseConfig ? (baseRegion ? [baseRegion] : []) : undefined,
+    (side) => {
+      const [cfg, reg] = side === 'head' ? [config, region] : [baseConfig, baseRegion];
+      return cfg && reg ? formatCostFloor(regionCostFloor(cfg, reg)) : undefined;
+    },
   );
   const findings = [
     ...toggles,
     ...stacks.flatMap((s) => s.findings),
     ...assessFluxDomain(flux, (url) => isAllowedSource(url, trustedAllowList(baseConfig))),
+    ...assessSourceVersions(sourceVersions),
     ...assessFlux(flux),
     ...assessDns(dns),
   ].sort((a, b) => rank(b) - rank(a));
@@ -194,6 +212,7 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
     clusterVars,
     risk: overallRisk(findings, hasChanges),
     findings,
+    ...(sourceVersions.length ? { sourceVersions } : {}),
   };
   planned.estimate = estimateRegionRollout(config, planned);
   return planned;
@@ -277,11 +296,14 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
     }
   }
 
+  // Everything the plan fetches on the pull request's say goes through main's allow-list.
+  const fetcher = planFetcher(baseConfig, { ca: opts.fetchCa });
   const run: Run = {
     opts,
     config,
     baseConfig,
     states: opts.aws ? new StackStateCache(opts.aws) : undefined,
+    versions: new SourceVersionChecker(fetcher),
     errors: report.errors,
   };
   const selection = selectRegions(opts, config, report.errors, log);
@@ -336,7 +358,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
     report.regions.some(regionPlanChanged) ||
     sourceFindings.length > 0;
   report.risk = overallRisk(report.findings, report.hasChanges);
-  const routing = whatIfRouting(config, baseConfig);
+  if (fetcher.records.length) report.fetches = [...fetcher.records];
+  const routing = whatIfRouting(config, baseConfig, run.currentDns?.latencyRegions);
   if (routing) report.whatIfRouting = routing;
   log.info(
     `plan ${report.mode}: ${report.hasChanges ? 'changes' : 'no changes'}, risk ${report.risk}` +

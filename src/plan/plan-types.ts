@@ -1,4 +1,5 @@
 import type { WhatIfRouting } from './what-if-routing.js';
+import type { FetchRecord } from '../fetch/allowed-fetch.js';
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
 import type { ResourceDrift } from '../drift/drift-types.js';
 import type { IamChangeSummary, ResourceChange, RiskFinding } from '../review/review-types.js';
@@ -94,6 +95,22 @@ export interface ClusterVarChange {
   reason?: string;
 }
 
+/** Whether a chart or image version the pull request asks for exists in its source (src/plan/source-versions.ts). */
+export interface SourceVersionCheck {
+  region: string;
+  /** The object asking for it: `HelmRelease kube-system/karpenter`, `OCIRepository kube-system/karpenter`. */
+  subject: string;
+  kind: 'helm-chart' | 'oci-artifact' | 'image';
+  /** Where it is looked for: a HelmRepository URL, `oci://host/repository`. */
+  source: string;
+  version: string;
+  /** As shown: `oci://public.ecr.aws/karpenter/karpenter:1.15.0`, `https://charts… karpenter 1.15.0`. */
+  reference: string;
+  outcome: 'exists' | 'missing' | 'not-checked';
+  /** What answered (exists, missing) or why it could not be checked. */
+  reason: string;
+}
+
 export interface RegionPlan {
   region: string;
   enabled: boolean;
@@ -103,6 +120,8 @@ export interface RegionPlan {
   clusterVars: ClusterVarChange[];
   risk: Risk;
   findings: RiskFinding[];
+  /** Chart and image versions the pull request adds or changes, checked against their sources. */
+  sourceVersions?: SourceVersionCheck[];
   /** Modeled rollout time of the stacks this plan applies (src/plan/rollout-estimate.ts): an estimate. */
   estimate?: RolloutEstimate;
 }
@@ -124,6 +143,8 @@ export interface PlanReport {
   /** API calls made, by Service.Operation. */
   apiCalls: Record<string, number>;
   durationMs: number;
+  /** What the plan fetched (or refused to) through main's allow-list, and why. */
+  fetches?: FetchRecord[];
   /** Who answers each vantage point today, after the merge and per region down: when a region is added or drained. */
   whatIfRouting?: WhatIfRouting;
 }

@@ -1,4 +1,5 @@
 import { AllowedFetcher, isAllowedSource } from '../fetch/allowed-fetch.js';
+import { fetchTrustingCa } from '../fetch/ca-fetch.js';
 import { readFluxSources } from '../gitops/flux-sources.js';
 import type { GitopsConfig } from '../gitops/types.js';
 import type { RiskFinding } from './plan-types.js';
@@ -18,8 +19,15 @@ export function trustedAllowList(baseConfig: GitopsConfig | undefined): readonly
 }
 
 /** The one fetcher for everything the plan fetches on a pull request's say (chart indexes, versions, images). */
-export function planFetcher(baseConfig: GitopsConfig | undefined): AllowedFetcher {
-  return new AllowedFetcher({ allowList: trustedAllowList(baseConfig) });
+export function planFetcher(
+  baseConfig: GitopsConfig | undefined,
+  /** A CA bundle (PEM) trusted besides Node's roots: a proxy's, or a local test server's. */
+  opts: { ca?: string } = {},
+): AllowedFetcher {
+  return new AllowedFetcher({
+    allowList: trustedAllowList(baseConfig),
+    ...(opts.ca ? { fetchImpl: fetchTrustingCa(opts.ca) } : {}),
+  });
 }
 
 /**

@@ -26,14 +26,25 @@ export interface WhatIfRow {
 export interface WhatIfRouting {
   /** How the table is modelled, said with it. */
   model: string;
-  /** Regions in latency routing today (the base commit's enabled regions) and after the merge. */
+  /** Regions in latency routing today and after the merge. */
   today: string[];
+  /** Where "today" comes from: the hosted zone's latency records (online), or the base commit's enabled regions. */
+  todaySource: 'route53' | 'base-commit';
   after: string[];
   rows: WhatIfRow[];
 }
 
-export const WHAT_IF_MODEL =
-  "modelled, not measured: each vantage point's expectedRegions (platform.yaml, nearest first) over the latency set, the first in the set answering, else the hub; 'today' is the base commit's enabled regions (Route 53 is not read for this table); an unhealthy region (failing health check) answers like a drained one";
+const MODEL =
+  "modelled, not measured: each vantage point's expectedRegions (platform.yaml, nearest first) over the latency set, the first in the set answering, else the hub; an unhealthy region (failing health check) answers like a drained one";
+
+/** How the table is modelled, and where its "today" comes from. */
+export function whatIfModel(todaySource: WhatIfRouting['todaySource']): string {
+  return `${MODEL}; 'today' is ${
+    todaySource === 'route53'
+      ? "the latency set in Route 53 now (the hosted zone's latency records, read with the plan's credentials)"
+      : "the base commit's enabled regions (offline: Route 53 is not read)"
+  }`;
+}
 
 /** Who answers a vantage point from a latency set: its first expected region in the set, else the hub or the first. */
 export function answeringRegion(
@@ -60,11 +71,14 @@ function enabledRegions(config: GitopsConfig): string[] {
 export function whatIfRouting(
   config: GitopsConfig,
   baseConfig: GitopsConfig | undefined,
+  /** The latency set Route 53 holds now (online); without it, today is the base commit's. */
+  route53Today?: readonly string[],
 ): WhatIfRouting | undefined {
   if (!baseConfig) return undefined;
-  const today = enabledRegions(baseConfig);
   const after = enabledRegions(config);
-  if (today.join(',') === after.join(',')) return undefined;
+  if (enabledRegions(baseConfig).join(',') === after.join(',')) return undefined;
+  const todaySource = route53Today ? 'route53' : 'base-commit';
+  const today = route53Today ? [...route53Today].sort() : enabledRegions(baseConfig);
   const hub = config.platform.hubRegion;
   const rows = config.platform.vantagePoints.map((vp): WhatIfRow => {
     const a = answeringRegion(vp, after, hub);
@@ -89,5 +103,5 @@ export function whatIfRouting(
       fallbackIfDown,
     };
   });
-  return { model: WHAT_IF_MODEL, today, after, rows };
+  return { model: whatIfModel(todaySource), today, todaySource, after, rows };
 }

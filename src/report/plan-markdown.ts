@@ -116,7 +116,7 @@ const size = (s: string): number => Buffer.byteLength(s, 'utf8');
 /** The plan as a GitHub comment / job summary, packed by priority into `budget`. */
 export function renderPlanMarkdown(report: PlanReport, opts: PlanMarkdownOptions): PlanMarkdown {
   const mandatory = headerBlock(report, opts) + errorsBlock(report);
-  const blocks: Block[] = [...findingBlocks(report), ...whatIfBlocks(report)];
+  const blocks: Block[] = [...findingBlocks(report), ...sourceVersionBlocks(report), ...whatIfBlocks(report)];
   if (report.account.length > 0)
     blocks.push(
       ...sectionBlocks(
@@ -282,7 +282,7 @@ function whatIfBlocks(report: PlanReport): Block[] {
   const w = report.whatIfRouting;
   if (!w) return [];
   const cell = (r: string | undefined) => (r ? escapeText(r) : '— (none)');
-  const head = `| Vantage point | Today | After this PR |${w.after.map((r) => ` ${escapeText(r)} down |`).join('')}\n|---|---|---|${w.after.map(() => '---|').join('')}\n`;
+  const head = `| Vantage point | Today (${w.todaySource === 'route53' ? 'Route 53' : 'base commit'}) | After this PR |${w.after.map((r) => ` ${escapeText(r)} down |`).join('')}\n|---|---|---|${w.after.map(() => '---|').join('')}\n`;
   const rows = w.rows
     .map(
       (r) =>
@@ -294,6 +294,32 @@ function whatIfBlocks(report: PlanReport): Block[] {
       label: 'what-if routing',
       text: `### What-if routing\n\nLatency set today: ${w.today.map(escapeText).join(', ') || '(none)'} → after: ${w.after.map(escapeText).join(', ') || '(none)'}.\n\n${head}${rows}\n\n<sub>${escapeText(w.model)}.</sub>\n\n`,
       priority: 1,
+    },
+  ];
+}
+
+/** Every chart and image version the pull request asks for: found, missing, or not checked and why. */
+function sourceVersionBlocks(report: PlanReport): Block[] {
+  const checks = report.regions.flatMap((r) => r.sourceVersions ?? []);
+  if (checks.length === 0) return [];
+  const result = (c: (typeof checks)[number]) =>
+    c.outcome === 'exists'
+      ? 'exists'
+      : c.outcome === 'missing'
+        ? `**missing**: ${escapeText(clip(c.reason, 300))}`
+        : `not checked: ${escapeText(clip(c.reason, 300))}`;
+  const rows = checks
+    .map(
+      (c) =>
+        `| ${escapeText(c.region)} | ${codeSpan(clip(c.subject, CELL), false)} | ${codeSpan(clip(c.reference, CELL), false)} | ${result(c)} |`,
+    )
+    .join('\n');
+  return [
+    {
+      label: 'source versions',
+      text: `### Chart and image versions\n\n| Region | Object | Version | In its source? |\n|---|---|---|---|\n${rows}\n\n<sub>Looked up through main's allowedSources only (Helm index.yaml, OCI registry manifests); "not checked" says why.</sub>\n\n`,
+      fallback: `### Chart and image versions\n\n${checks.filter((c) => c.outcome === 'missing').length} missing, ${checks.filter((c) => c.outcome === 'not-checked').length} not checked, ${checks.filter((c) => c.outcome === 'exists').length} found (table omitted for size; see the JSON report).\n\n`,
+      priority: 2,
     },
   ];
 }

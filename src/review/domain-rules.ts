@@ -1,5 +1,6 @@
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
-import type { FluxObjectChange, RiskFinding } from '../plan/plan-types.js';
+import type { FluxObjectChange, RiskFinding, SourceVersionCheck } from '../plan/plan-types.js';
+import { acuHourUsd, auroraFloorUsd, usd } from './cost-floor.js';
 
 /*
  * Rules that know this environment (EKS, Aurora Serverless v2, the NLB, Karpenter, Flux sources, regions):
@@ -85,6 +86,12 @@ export const DOMAIN_RULES = {
     check:
       "the new URL is the project's own or the vendor's official one (new-source flags one outside the allow-list)",
   },
+  'source-version-missing': {
+    level: 'high',
+    why: 'Flux cannot fetch a chart or image version its source does not have: the HelmRelease fails or the pods stay in ImagePullBackOff, and the rollout of the region stops there',
+    check:
+      'the version is published (the chart index or the registry tag), not a typo or a release that is not out yet',
+  },
 } as const satisfies Record<string, DomainRule>;
 
 export type DomainRuleId = keyof typeof DOMAIN_RULES;
@@ -145,6 +152,15 @@ function resourcesOf(t: Obj | undefined): Map<string, { type: string; props: Obj
 function minorOf(version: string): [number, number] | undefined {
   const m = /^(\d+)\.(\d+)/.exec(version);
   return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/** `≈ $88 a month per instance (was $44) at $0.12/ACU-hour in us-east-2, an estimate`. */
+function floorCost(region: string | undefined, before: string, after: string): string {
+  const r = region ?? 'us-east-1';
+  const price = acuHourUsd(r);
+  const b = Number(before);
+  const was = Number.isFinite(b) ? ` (was ${usd(auroraFloorUsd(r, b))})` : '';
+  return `≈ ${usd(auroraFloorUsd(r, Number(after)))} a month per instance${was} at $${price.usd}/ACU-hour in ${price.fallback ? 'us-east-1' : r}, an estimate`;
 }
 
 function eksVersionMessage(before: string, after: string): string {
@@ -245,7 +261,7 @@ export function assessTemplateDomain(
           key === 'MinCapacity'
             ? Number(c.a) === 0
               ? ': 0 pauses when idle, the next request waits for a resume'
-              : `: billed around the clock at the floor (${c.a} ACU × 730 h a month)`
+              : `: billed around the clock at the floor (${c.a} ACU × 730 h a month ${floorCost(where.region, c.b, c.a)})`
             : `: load beyond ${c.a} ACU is throttled`;
         findings.push(finding('aurora-capacity', base, `Serverless v2 ${key} ${c.b} → ${c.a}${extra}`));
       }
@@ -397,28 +413,35 @@ export function assessFluxDomain(
 export function assessRegionToggles(
   head: { name: string; enabled: boolean; stacks: number }[],
   base: { name: string; enabled: boolean }[] | undefined,
+  /** The region's monthly cost floor as one line (./cost-floor.ts), at head for one enabled, at base for one drained. */
+  costFloor: (side: 'head' | 'base', region: string) => string | undefined = () => undefined,
 ): RiskFinding[] {
   if (!base) return [];
   const findings: RiskFinding[] = [];
   const was = new Map(base.map((r) => [r.name, r.enabled]));
   for (const r of head) {
     const before = was.get(r.name) ?? false;
-    if (r.enabled && !before)
+    if (r.enabled && !before) {
+      const line = costFloor('head', r.name);
       findings.push(
         finding(
           'region-enabled',
           { region: r.name, subject: `region ${r.name}` },
-          `${r.name} is ${was.has(r.name) ? 'enabled' : 'added'}: all ${r.stacks} of its stacks are created`,
+          `${r.name} is ${was.has(r.name) ? 'enabled' : 'added'}: all ${r.stacks} of its stacks are created${line ? `; adds its cost floor, ${line}` : ''}`,
         ),
       );
-    if (!r.enabled && before)
+    }
+    if (!r.enabled && before) {
+      // A drain deletes no stack (apply-region never does): the region keeps billing its floor.
+      const line = costFloor('base', r.name);
       findings.push(
         finding(
           'region-disabled',
           { region: r.name, subject: `region ${r.name}` },
-          `${r.name} is disabled: it leaves latency routing and its stacks are no longer applied`,
+          `${r.name} is disabled: it leaves latency routing and its stacks are no longer applied${line ? `; they are not deleted and keep billing its cost floor, ${line}` : ''}`,
         ),
       );
+    }
   }
   for (const [name, enabled] of was) {
     if (enabled && !head.some((r) => r.name === name))
@@ -431,4 +454,23 @@ export function assessRegionToggles(
       );
   }
   return findings;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Source versions
+
+/**
+ * A chart or image version its source does not have (src/plan/source-versions.ts asked it). One that
+ * could not be checked is no finding: the plan lists it as "not checked", with why.
+ */
+export function assessSourceVersions(checks: readonly SourceVersionCheck[]): RiskFinding[] {
+  return checks
+    .filter((c) => c.outcome === 'missing')
+    .map((c) =>
+      finding(
+        'source-version-missing',
+        { region: c.region, subject: c.subject },
+        `${c.kind === 'image' ? 'image' : 'chart'} ${c.reference} does not exist: ${c.reason}`,
+      ),
+    );
 }

@@ -2,9 +2,10 @@ import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeDBClustersCommand, type DBCluster } from '@aws-sdk/client-rds';
 import type { AwsClientFactory } from '../aws/client-factory.js';
 import { wrapAwsError } from '../util/errors.js';
+import { acuHourUsd } from '../review/cost-floor.js';
 
-/** Aurora Serverless v2 list price, USD per ACU-hour (us-east-2, 2025); for the trade-off text only. */
-export const ACU_HOUR_USD = 0.12;
+/** Aurora Serverless v2 list price, USD per ACU-hour in us-east-2 (the plan's cost model); for the trade-off text only. */
+export const ACU_HOUR_USD = acuHourUsd('us-east-2').usd;
 const HOURS_PER_MONTH = 730;
 
 export interface AuroraScaling {

@@ -30,10 +30,15 @@ function git(dir: string, ...args: string[]): string {
  * A throwaway repository holding a copy of the real gitops/: a base commit, then `change` applied to
  * the copy as the head commit (what a pull request would bring).
  */
-export function makeGitopsWorkspace(change: (gitopsDir: string) => void = () => undefined): GitopsWorkspace {
+export function makeGitopsWorkspace(
+  change: (gitopsDir: string) => void = () => undefined,
+  /** Applied to the copy before the base commit (main as a test needs it: local sources, say). */
+  base: (gitopsDir: string) => void = () => undefined,
+): GitopsWorkspace {
   const dir = mkdtempSync(join(tmpdir(), 'cg-ws-'));
   const gitopsDir = join(dir, 'gitops');
   cpSync(join(REPO_ROOT, 'gitops'), gitopsDir, { recursive: true });
+  base(gitopsDir);
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'base');
