@@ -15,9 +15,7 @@ const execFileAsync = promisify(execFile);
 export const SUPPORTED_HELM = { min: [3, 8, 0], below: [5, 0, 0] } as const;
 export const SUPPORTED_HELM_TEXT = '>=3.8.0 <5.0.0';
 
-export type HelmLocation =
-  | { found: true; path: string; version: string }
-  | { found: false; reason: string };
+export type HelmLocation = { found: true; path: string; version: string } | { found: false; reason: string };
 
 export interface LocateHelmOptions {
   /** An explicit helm (input or `HELM`); empty = `helm` on PATH. */

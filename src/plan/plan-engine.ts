@@ -12,10 +12,14 @@ import { regionsTouched } from '../gitops/changed-regions.js';
 import { diffClusterVars, type ClusterVarAfter } from './cluster-vars-diff.js';
 import { readCurrentDns } from './current-dns.js';
 import { diffDns, type CurrentDns } from './dns-diff.js';
-import { diffFlux, diffRendered } from './flux-diff.js';
+import { diffRendered } from './flux-diff.js';
+import { locateHelm, type HelmLocation } from '../helm/locate-helm.js';
+import type { RenderedObject } from '../gitops/render-flux.js';
+import { ChartRendering } from './rendered-diff.js';
+import { assessCharts, assessHelmMissing } from '../review/chart-rules.js';
 import { planStack, type PlanError } from './plan-stack.js';
 import type { PlanReport, RegionPlan, RiskFinding, StackPlan } from './plan-types.js';
-import { reviewSources, trustedAllowList } from './source-review.js';
+import { planFetcher, reviewSources, trustedAllowList } from './source-review.js';
 import { isAllowedSource } from '../fetch/allowed-fetch.js';
 import { whatIfRouting } from './what-if-routing.js';
 import { regionPlanChanged, stackPlanChanged } from '../review/changed.js';
@@ -47,6 +51,15 @@ export interface PlanOptions {
   logger: Logger;
   /** The hosted zone's id when it is not platform.yaml's (the sandbox's emulator makes its own ids). */
   hostedZoneId?: string;
+  /**
+   * helm for rendering changed HelmReleases (src/helm/locate-helm.ts); default: located from `HELM` or
+   * PATH. Not found: the plan renders no chart and says so in a warning.
+   */
+  helm?: HelmLocation;
+  /** Render changed HelmReleases with helm (default true; needs a base to compare with). */
+  renderCharts?: boolean;
+  /** For tests: the fetch behind the allow-listed fetcher (a local CA's chart repository). */
+  fetchImpl?: typeof fetch;
   /** For tests: the change-set poll sleep. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -82,6 +95,7 @@ interface Run {
   baseConfig?: GitopsConfig;
   states?: StackStateCache;
   currentDns?: CurrentDns;
+  charts?: ChartRendering;
   errors: PlanError[];
 }
 
@@ -152,21 +166,26 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
     : [];
 
   let flux: RegionPlan['flux'] = [];
+  let rendered: { base: RenderedObject[]; head: RenderedObject[] } | undefined;
   try {
-    flux = opts.baseDir
-      ? await diffFlux({
-          baseDir: opts.baseDir,
-          headDir: config.dir,
-          region: region.name,
-          baseVars: vars(baseResolved),
-          headVars: vars(headResolved),
-        })
-      : diffRendered(region.name, [], await renderRegion(config.dir, region.name, vars(headResolved)));
+    const [baseObjects, headObjects] = await Promise.all([
+      opts.baseDir ? renderRegion(opts.baseDir, region.name, vars(baseResolved)) : [],
+      renderRegion(config.dir, region.name, vars(headResolved)),
+    ]);
+    flux = diffRendered(region.name, baseObjects, headObjects);
+    if (opts.baseDir) rendered = { base: baseObjects, head: headObjects };
   } catch (err) {
     run.errors.push(
       ...toErrors(err).map((e) => ({ ...e, message: `Flux diff of ${region.name}: ${e.message}` })),
     );
     log.error(`Flux diff failed: ${errorMessage(err)}`);
+  }
+
+  // Charts: what the HelmRelease changes render to, from their real sources (main's allow-list only).
+  let charts: RegionPlan['charts'];
+  if (run.charts && rendered && region.enabled) {
+    charts = await run.charts.planRegion(region.name, rendered.base, rendered.head);
+    for (const r of charts?.releases ?? []) if (r.reason) log.warn(`HelmRelease ${r.release}: ${r.reason}`);
   }
 
   const dns = diffDns({ config, baseConfig, region: region.name, current: run.currentDns });
@@ -179,6 +198,7 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
     ...stacks.flatMap((s) => s.findings),
     ...assessFluxDomain(flux, (url) => isAllowedSource(url, trustedAllowList(baseConfig))),
     ...assessFlux(flux),
+    ...assessCharts(charts),
     ...assessDns(dns),
   ].sort((a, b) => rank(b) - rank(a));
   const hasChanges = regionPlanChanged({ stacks, flux, dns, clusterVars } as RegionPlan);
@@ -192,6 +212,7 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
     flux,
     dns,
     clusterVars,
+    ...(charts ? { charts } : {}),
     risk: overallRisk(findings, hasChanges),
     findings,
   };
@@ -284,6 +305,13 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
     states: opts.aws ? new StackStateCache(opts.aws) : undefined,
     errors: report.errors,
   };
+  if (opts.baseDir && opts.renderCharts !== false) {
+    const helm = opts.helm ?? (await locateHelm());
+    log.info(
+      helm.found ? `helm ${helm.version} (${helm.path}) renders changed charts` : `charts: ${helm.reason}`,
+    );
+    run.charts = new ChartRendering(helm, planFetcher(baseConfig, opts.fetchImpl));
+  }
   const selection = selectRegions(opts, config, report.errors, log);
   log.info(
     `planning ${selection.names.length ? selection.names.join(', ') : 'no region'}${selection.account ? ' and the account stacks' : ''}`,
@@ -319,7 +347,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
       const rlog = log.child(name);
       return planRegion(run, region, rlog);
     }),
-  ]);
+  ]).finally(() => run.charts?.close());
   report.account = account as StackPlan[];
   report.regions = regions as RegionPlan[];
 
@@ -328,6 +356,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
   const sourceFindings = reviewSources(config, baseConfig);
   report.findings = [
     ...sourceFindings,
+    ...assessHelmMissing((regions as RegionPlan[]).flatMap((r) => r.charts?.releases ?? [])),
     ...accountFindings,
     ...report.regions.flatMap((r) => r.findings),
   ].sort((a, b) => rank(b) - rank(a));

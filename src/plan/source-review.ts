@@ -18,8 +18,8 @@ export function trustedAllowList(baseConfig: GitopsConfig | undefined): readonly
 }
 
 /** The one fetcher for everything the plan fetches on a pull request's say (chart indexes, versions, images). */
-export function planFetcher(baseConfig: GitopsConfig | undefined): AllowedFetcher {
-  return new AllowedFetcher({ allowList: trustedAllowList(baseConfig) });
+export function planFetcher(baseConfig: GitopsConfig | undefined, fetchImpl?: typeof fetch): AllowedFetcher {
+  return new AllowedFetcher({ allowList: trustedAllowList(baseConfig), ...(fetchImpl ? { fetchImpl } : {}) });
 }
 
 /**
