@@ -1,6 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { locateHelm } from '../../src/helm/locate-helm.js';
@@ -8,7 +6,7 @@ import { runPlan } from '../../src/plan/plan-engine.js';
 import type { ChartRelease, PlanReport } from '../../src/plan/plan-types.js';
 import { COMMENT_BUDGET, renderPlanMarkdown, SUMMARY_BUDGET } from '../../src/report/plan-markdown.js';
 import { MemoryLogger } from '../../src/util/logger.js';
-import { chartFiles, startChartRepo, type ChartRepo, type ChartSpec } from '../helpers/chart-repo.js';
+import { startChartRepo, type ChartRepo } from '../helpers/chart-repo.js';
 import { testHelm } from '../helpers/helm-binary.js';
 import {
   DOCKER_REGISTRY_INSTALL_COMMAND,
@@ -16,7 +14,19 @@ import {
   startOciRegistry,
   type OciRegistry,
 } from '../helpers/oci-registry.js';
-import { REPO_ROOT } from '../helpers/run-action.js';
+import {
+  addController,
+  allow,
+  closedPort,
+  copyGitops,
+  helmPush,
+  helmRelease,
+  helmRepository,
+  jobsChart,
+  ociRelease,
+  webChart,
+  WIDGET_CRD,
+} from '../helpers/chart-gitops.js';
 import { fetchTrusting, startTlsProxy, type TlsProxy } from '../helpers/tls-proxy.js';
 import { createLocalCa, type LocalCa } from '../../src/sandbox/local-ca.js';
 
@@ -33,223 +43,6 @@ if (!registryBinary) {
 const describeWithRegistry = registryBinary ? describe : describe.skip;
 
 const helm = registryBinary ? testHelm() : '';
-
-function webChart(version: string, extra: Partial<ChartSpec> = {}): ChartSpec {
-  const deployment = [
-    'apiVersion: apps/v1',
-    'kind: Deployment',
-    'metadata:',
-    '  name: {{ .Release.Name }}',
-    'spec:',
-    '  replicas: {{ .Values.replicaCount }}',
-    '  selector:',
-    '    matchLabels: { app: web }',
-    '  template:',
-    '    metadata:',
-    '      labels: { app: web }',
-    '      {{- with .Values.podAnnotations }}',
-    '      annotations: {{- toYaml . | nindent 8 }}',
-    '      {{- end }}',
-    '    spec:',
-    '      containers:',
-    '        - name: web',
-    '          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"',
-    '          env:',
-    '            - name: CLUSTER',
-    '              value: {{ .Values.clusterName | quote }}',
-    version === '1.0.0' ? '' : '          ports: [{ name: http, containerPort: 8080 }]',
-    '',
-  ].join('\n');
-  return {
-    name: 'web',
-    version,
-    values: {
-      replicaCount: 1,
-      image: { repository: 'registry.example.test/web', tag: version },
-      clusterName: '',
-      podAnnotations: {},
-      nodeSelector: {},
-      env: [],
-    },
-    templates: { 'deployment.yaml': deployment },
-    ...extra,
-  };
-}
-
-const WIDGET_CRD = [
-  'apiVersion: apiextensions.k8s.io/v1',
-  'kind: CustomResourceDefinition',
-  'metadata: { name: widgets.example.test }',
-  'spec:',
-  '  group: example.test',
-  '  names: { kind: Widget, plural: widgets, singular: widget }',
-  '  scope: Namespaced',
-  '  versions:',
-  '    - name: v1',
-  '      served: true',
-  '      storage: true',
-  '      schema: { openAPIV3Schema: { type: object } }',
-  '',
-].join('\n');
-
-function jobsChart(schedule: string): ChartSpec {
-  return {
-    name: 'jobs',
-    version: '2.0.0',
-    values: { schedule },
-    templates: {
-      'cronjob.yaml': [
-        'apiVersion: batch/v1',
-        'kind: CronJob',
-        'metadata: { name: {{ .Release.Name }} }',
-        'spec:',
-        '  schedule: {{ .Values.schedule | quote }}',
-        '  jobTemplate:',
-        '    spec:',
-        '      template:',
-        '        spec:',
-        '          restartPolicy: Never',
-        '          containers: [{ name: job, image: "registry.example.test/jobs:2.0.0" }]',
-        '',
-      ].join('\n'),
-    },
-  };
-}
-
-/** `helm package` + `helm push` of a chart written from `spec` (what a chart author does). */
-function helmPush(registry: OciRegistry, spec: ChartSpec, work: string): string {
-  const dir = mkdtempSync(path.join(work, 'pkg-'));
-  for (const f of chartFiles(spec)) {
-    mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
-    writeFileSync(path.join(dir, f.path), f.content);
-  }
-  const env = {
-    ...process.env,
-    HELM_CACHE_HOME: path.join(work, 'hc'),
-    HELM_CONFIG_HOME: path.join(work, 'hcfg'),
-  };
-  execFileSync(helm, ['package', path.join(dir, spec.name), '-d', dir], { env });
-  const pushed = spawnSync(
-    helm,
-    [
-      'push',
-      path.join(dir, `${spec.name}-${spec.version}.tgz`),
-      `oci://${registry.host}/charts`,
-      '--plain-http',
-    ],
-    { env, encoding: 'utf8' },
-  );
-  if (pushed.status !== 0) throw new Error(`helm push failed: ${pushed.stderr}`);
-  // helm prints the digest on stderr or stdout depending on the version.
-  const out = `${pushed.stdout}\n${pushed.stderr}`;
-  return /Digest: (sha256:[0-9a-f]{64})/.exec(out)![1]!;
-}
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-function copyGitops(to: string): string {
-  const dir = path.join(to, 'gitops');
-  cpSync(path.join(REPO_ROOT, 'gitops'), dir, { recursive: true });
-  return dir;
-}
-
-function allow(gitopsDir: string, entries: string[]): void {
-  const file = path.join(gitopsDir, 'platform.yaml');
-  const text = readFileSync(file, 'utf8');
-  writeFileSync(
-    file,
-    text.replace(/^allowedSources:\n/m, `allowedSources:\n${entries.map((e) => `  - ${e}\n`).join('')}`),
-  );
-}
-
-function addController(gitopsDir: string, file: string, yaml: string): void {
-  const dir = path.join(gitopsDir, 'infrastructure', 'controllers');
-  writeFileSync(path.join(dir, file), yaml);
-  appendFileSync(path.join(dir, 'kustomization.yaml'), `  - ${file}\n`);
-}
-
-function helmRepository(name: string, url: string): string {
-  return `apiVersion: source.toolkit.fluxcd.io/v1
-kind: HelmRepository
-metadata:
-  name: ${name}
-  namespace: kube-system
-spec:
-  interval: 12h
-  url: ${url}
-`;
-}
-
-function helmRelease(name: string, chart: string, version: string, source: string, values: string): string {
-  return `apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: ${name}
-  namespace: kube-system
-spec:
-  interval: 30m
-  chart:
-    spec:
-      chart: ${chart}
-      version: "${version}"
-      sourceRef:
-        kind: HelmRepository
-        name: ${source}
-  install:
-    remediation:
-      retries: 3
-  upgrade:
-    cleanupOnFail: true
-    remediation:
-      retries: 3
-  values:
-${values}`;
-}
-
-function ociRelease(url: string, digest: string, schedule: string): string {
-  return `apiVersion: source.toolkit.fluxcd.io/v1
-kind: OCIRepository
-metadata:
-  name: jobs
-  namespace: kube-system
-spec:
-  interval: 12h
-  url: ${url}
-  insecure: true
-  ref:
-    tag: "2.0.0"
-    digest: ${digest}
-  layerSelector:
-    mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip
-    operation: copy
----
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: jobs
-  namespace: kube-system
-spec:
-  interval: 30m
-  chartRef:
-    kind: OCIRepository
-    name: jobs
-  install:
-    remediation:
-      retries: 3
-  upgrade:
-    cleanupOnFail: true
-    remediation:
-      retries: 3
-  values:
-    schedule: "${schedule}"
-`;
-}
 
 describeWithRegistry('a plan of HelmRelease changes, rendered from the local chart repositories', () => {
   let tmp: string;
