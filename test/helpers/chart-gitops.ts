@@ -150,7 +150,10 @@ export function allow(gitopsDir: string, entries: string[]): void {
 export function addController(gitopsDir: string, file: string, yaml: string): void {
   const dir = path.join(gitopsDir, 'infrastructure', 'controllers');
   writeFileSync(path.join(dir, file), yaml);
-  appendFileSync(path.join(dir, 'kustomization.yaml'), `  - ${file}\n`);
+  const kustomization = path.join(dir, 'kustomization.yaml');
+  // Written again (the head of a pull request): listed once.
+  if (!readFileSync(kustomization, 'utf8').includes(`  - ${file}\n`))
+    appendFileSync(kustomization, `  - ${file}\n`);
 }
 
 export function helmRepository(name: string, url: string): string {
