@@ -163,6 +163,13 @@ export class ChartFetcher {
 
   private async fetchOnce(source: ChartSource): Promise<FetchedChart> {
     if (source.kind === 'OCIRepository') {
+      if (source.digest && !/^sha256:[0-9a-f]{64}$/.test(source.digest))
+        return {
+          ok: false,
+          problem: 'unresolved',
+          message: `${source.id} ref.digest '${source.digest}' is not sha256:<64 hex>`,
+          source,
+        };
       const ref = source.digest ? `${source.url}@${source.digest}` : source.url;
       const version = source.digest ? undefined : (source.semver ?? source.tag);
       if (!source.digest && !version)
@@ -174,8 +181,17 @@ export class ChartFetcher {
         };
       return this.pullOci(source, ref, version);
     }
-    if (source.oci)
+    if (source.oci) {
+      // The chart name becomes part of the registry path: a name like `../other` would leave the listed prefix.
+      if (!/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/.test(source.chart))
+        return {
+          ok: false,
+          problem: 'unresolved',
+          message: `chart name '${source.chart}' is not a registry repository name`,
+          source,
+        };
       return this.pullOci(source, `${source.url.replace(/\/+$/, '')}/${source.chart}`, source.version);
+    }
     return this.fetchFromIndex(source);
   }
 
@@ -189,7 +205,8 @@ export class ChartFetcher {
     ref: string,
     version: string | undefined,
   ): Promise<FetchedChart> {
-    if (!this.fetcher.admit(source.url, `chart from ${source.id}`)) {
+    // The whole reference (the chart's repository under the source) must be under an allowed prefix.
+    if (!this.fetcher.admit(ref.split('@')[0]!, `chart from ${source.id}`)) {
       return {
         ok: false,
         problem: 'not-allowed',
