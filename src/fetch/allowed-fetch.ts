@@ -103,6 +103,21 @@ export class AllowedFetcher {
     return isAllowedSource(url, this.opts.allowList);
   }
 
+  /**
+   * For a fetch another client makes (helm pulling from an OCI registry): whether `url` is allowed,
+   * recorded like a GET (`not-allowed`, or `fetched` meaning "handed to that client").
+   */
+  admit(url: string, purpose: string): boolean {
+    const ok = this.allows(url);
+    this.records.push({
+      url,
+      purpose,
+      outcome: ok ? 'fetched' : 'not-allowed',
+      ...(ok ? {} : { reason: notAllowed(url) }),
+    });
+    return ok;
+  }
+
   /** GET `url` for `purpose` (shown in the report), when it and every redirect on the way are allowed. */
   async get(url: string, purpose: string, headers?: Record<string, string>): Promise<FetchOutcome> {
     return this.record(

@@ -12,10 +12,13 @@ import { regionsTouched } from '../gitops/changed-regions.js';
 import { diffClusterVars, type ClusterVarAfter } from './cluster-vars-diff.js';
 import { readCurrentDns } from './current-dns.js';
 import { diffDns, type CurrentDns } from './dns-diff.js';
-import { diffFluxWithHead, diffRendered } from './flux-diff.js';
+import { diffRendered } from './flux-diff.js';
 import type { RenderedObject } from '../gitops/render-flux.js';
 import { SourceVersionChecker } from './source-versions.js';
 import { formatCostFloor, regionCostFloor } from '../review/cost-floor.js';
+import { locateHelm, type HelmLocation } from '../helm/locate-helm.js';
+import { ChartRendering } from './rendered-diff.js';
+import { assessCharts, assessHelmMissing } from '../review/chart-rules.js';
 import { planStack, type PlanError } from './plan-stack.js';
 import type { PlanReport, RegionPlan, RiskFinding, StackPlan } from './plan-types.js';
 import { planFetcher, reviewSources, trustedAllowList } from './source-review.js';
@@ -52,6 +55,15 @@ export interface PlanOptions {
   hostedZoneId?: string;
   /** A CA bundle (PEM) the plan's fetches of chart indexes and registries trust besides Node's roots. */
   fetchCa?: string;
+  /**
+   * helm for rendering changed HelmReleases (src/helm/locate-helm.ts); default: located from `HELM` or
+   * PATH. Not found: the plan renders no chart and says so in a warning.
+   */
+  helm?: HelmLocation;
+  /** Render changed HelmReleases with helm (default true; needs a base to compare with). */
+  renderCharts?: boolean;
+  /** For tests: the fetch behind the allow-listed fetcher (a local CA's chart repository). */
+  fetchImpl?: typeof fetch;
   /** For tests: the change-set poll sleep. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -88,6 +100,7 @@ interface Run {
   states?: StackStateCache;
   currentDns?: CurrentDns;
   versions: SourceVersionChecker;
+  charts?: ChartRendering;
   errors: PlanError[];
 }
 
@@ -159,19 +172,15 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
 
   let flux: RegionPlan['flux'] = [];
   let headObjects: RenderedObject[] = [];
+  let rendered: { base: RenderedObject[]; head: RenderedObject[] } | undefined;
   try {
-    if (opts.baseDir) {
-      ({ changes: flux, head: headObjects } = await diffFluxWithHead({
-        baseDir: opts.baseDir,
-        headDir: config.dir,
-        region: region.name,
-        baseVars: vars(baseResolved),
-        headVars: vars(headResolved),
-      }));
-    } else {
-      headObjects = await renderRegion(config.dir, region.name, vars(headResolved));
-      flux = diffRendered(region.name, [], headObjects);
-    }
+    const [baseObjects, head] = await Promise.all([
+      opts.baseDir ? renderRegion(opts.baseDir, region.name, vars(baseResolved)) : [],
+      renderRegion(config.dir, region.name, vars(headResolved)),
+    ]);
+    headObjects = head;
+    flux = diffRendered(region.name, baseObjects, headObjects);
+    if (opts.baseDir) rendered = { base: baseObjects, head: headObjects };
   } catch (err) {
     run.errors.push(
       ...toErrors(err).map((e) => ({ ...e, message: `Flux diff of ${region.name}: ${e.message}` })),
@@ -181,6 +190,13 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
 
   // Chart and image versions this pull request asks for, looked up in their (allow-listed) sources.
   const sourceVersions = region.enabled ? await run.versions.checkRegion(region.name, flux, headObjects) : [];
+
+  // Charts: what the HelmRelease changes render to, from their real sources (main's allow-list only).
+  let charts: RegionPlan['charts'];
+  if (run.charts && rendered && region.enabled) {
+    charts = await run.charts.planRegion(region.name, rendered.base, rendered.head);
+    for (const r of charts?.releases ?? []) if (r.reason) log.warn(`HelmRelease ${r.release}: ${r.reason}`);
+  }
 
   const dns = diffDns({ config, baseConfig, region: region.name, current: run.currentDns });
   const toggles = assessRegionToggles(
@@ -197,6 +213,7 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
     ...assessFluxDomain(flux, (url) => isAllowedSource(url, trustedAllowList(baseConfig))),
     ...assessSourceVersions(sourceVersions),
     ...assessFlux(flux),
+    ...assessCharts(charts),
     ...assessDns(dns),
   ].sort((a, b) => rank(b) - rank(a));
   const hasChanges = regionPlanChanged({ stacks, flux, dns, clusterVars } as RegionPlan);
@@ -210,6 +227,7 @@ async function planRegion(run: Run, region: RegionConfig, log: Logger): Promise<
     flux,
     dns,
     clusterVars,
+    ...(charts ? { charts } : {}),
     risk: overallRisk(findings, hasChanges),
     findings,
     ...(sourceVersions.length ? { sourceVersions } : {}),
@@ -297,7 +315,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
   }
 
   // Everything the plan fetches on the pull request's say goes through main's allow-list.
-  const fetcher = planFetcher(baseConfig, { ca: opts.fetchCa });
+  const fetcher = planFetcher(baseConfig, { ca: opts.fetchCa, fetchImpl: opts.fetchImpl });
   const run: Run = {
     opts,
     config,
@@ -306,6 +324,13 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
     versions: new SourceVersionChecker(fetcher),
     errors: report.errors,
   };
+  if (opts.baseDir && opts.renderCharts !== false) {
+    const helm = opts.helm ?? (await locateHelm());
+    log.info(
+      helm.found ? `helm ${helm.version} (${helm.path}) renders changed charts` : `charts: ${helm.reason}`,
+    );
+    run.charts = new ChartRendering(helm, fetcher);
+  }
   const selection = selectRegions(opts, config, report.errors, log);
   log.info(
     `planning ${selection.names.length ? selection.names.join(', ') : 'no region'}${selection.account ? ' and the account stacks' : ''}`,
@@ -341,7 +366,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
       const rlog = log.child(name);
       return planRegion(run, region, rlog);
     }),
-  ]);
+  ]).finally(() => run.charts?.close());
   report.account = account as StackPlan[];
   report.regions = regions as RegionPlan[];
 
@@ -350,6 +375,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
   const sourceFindings = reviewSources(config, baseConfig);
   report.findings = [
     ...sourceFindings,
+    ...assessHelmMissing((regions as RegionPlan[]).flatMap((r) => r.charts?.releases ?? [])),
     ...accountFindings,
     ...report.regions.flatMap((r) => r.findings),
   ].sort((a, b) => rank(b) - rank(a));

@@ -118,6 +118,8 @@ export interface RegionPlan {
   flux: FluxObjectChange[];
   dns: DnsChange[];
   clusterVars: ClusterVarChange[];
+  /** HelmReleases rendered with helm at base and head (src/plan/rendered-diff.ts); absent when none changed. */
+  charts?: ChartsPlan;
   risk: Risk;
   findings: RiskFinding[];
   /** Chart and image versions the pull request adds or changes, checked against their sources. */
@@ -147,4 +149,52 @@ export interface PlanReport {
   fetches?: FetchRecord[];
   /** Who answers each vantage point today, after the merge and per region down: when a region is added or drained. */
   whatIfRouting?: WhatIfRouting;
+}
+
+/** One side of a rendered chart: what was rendered, from where. */
+export interface ChartSide {
+  chart: string;
+  version: string;
+  /** `HelmRepository coder/coder-v2 (https://helm.coder.com/v2)`. */
+  source: string;
+  /** sha256 of the archive (HTTP repository) or the OCI manifest digest. */
+  digest?: string;
+}
+
+/** A HelmRelease whose chart, values or source changed, rendered with helm at base and head and diffed. */
+export interface ChartRelease {
+  region: string;
+  /** `namespace/name` of the HelmRelease. */
+  release: string;
+  kustomization: string;
+  status: 'rendered' | 'not-rendered';
+  /** Why not rendered: helm missing, a source not allow-listed, unreachable, a chart helm refused. */
+  reason?: string;
+  /** Why not rendered, as a kind: the plan's findings and tests key on it. */
+  problem?: 'helm-missing' | 'not-allowed' | 'unreachable' | 'unresolved' | 'render-failed' | 'no-source';
+  before?: ChartSide;
+  after?: ChartSide;
+  /** The rendered objects that change, diffed like the Flux objects (`kustomization` is `HelmRelease ns/name`). */
+  changes: FluxObjectChange[];
+  /** CustomResourceDefinitions among `changes`, called out: `name (added|changed|removed)`. */
+  crds: string[];
+  /** Container images that change in the rendered objects. */
+  images: { from?: string; to?: string }[];
+  /** Values keys (head) the chart's default values do not have: Helm ignores them. */
+  unknownValues: string[];
+  /** The head HelmRelease's `spec.upgrade.crds` (helm-controller's default is Skip). */
+  upgradeCrds?: string;
+  /** `spec.valuesFrom` entries the plan could not read (values in the cluster). */
+  valuesFromIgnored?: number;
+  /** An OCI source pinned by digest whose tag now resolves to another digest. */
+  tagMoved?: { source: string; tag: string; pinned: string; now: string };
+  /** An OCI source with a tag or semver and no digest: what Flux pulls can change under the same spec. */
+  unpinned?: { source: string; ref: string; digest?: string };
+}
+
+/** The charts of one region, rendered (or why not). */
+export interface ChartsPlan {
+  /** helm used (`v4.1.4 at /usr/bin/helm`), when found. */
+  helm?: string;
+  releases: ChartRelease[];
 }

@@ -22,11 +22,12 @@ export function trustedAllowList(baseConfig: GitopsConfig | undefined): readonly
 export function planFetcher(
   baseConfig: GitopsConfig | undefined,
   /** A CA bundle (PEM) trusted besides Node's roots: a proxy's, or a local test server's. */
-  opts: { ca?: string } = {},
+  opts: { ca?: string; fetchImpl?: typeof fetch } = {},
 ): AllowedFetcher {
+  const fetchImpl = opts.fetchImpl ?? (opts.ca ? fetchTrustingCa(opts.ca) : undefined);
   return new AllowedFetcher({
     allowList: trustedAllowList(baseConfig),
-    ...(opts.ca ? { fetchImpl: fetchTrustingCa(opts.ca) } : {}),
+    ...(fetchImpl ? { fetchImpl } : {}),
   });
 }
 

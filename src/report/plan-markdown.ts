@@ -2,6 +2,7 @@ import { regionPlanChanged, stackPlanChanged } from '../review/changed.js';
 import { ruleGuidance } from '../review/domain-rules.js';
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
 import type {
+  ChartRelease,
   FluxObjectChange,
   PlanReport,
   RegionPlan,
@@ -431,6 +432,24 @@ function sectionBlocks(
         });
       }
     }
+    if (region.charts && region.charts.releases.length > 0) {
+      add({
+        label: `${label}: rendered charts`,
+        text: chartsTable(region.charts.releases, region.charts.helm),
+        fallback: chartsSummary(region.charts.releases),
+        priority: 3,
+      });
+      // The rendered objects' fields are the bulk: they come last, so the comment keeps everything else
+      // and the job summary (1 MiB) and the JSON report carry them in full.
+      for (const r of region.charts.releases.filter((x) => x.changes.length > 0)) {
+        add({
+          label: `${label}: rendered objects of HelmRelease ${r.release}`,
+          text: renderedObjects(r),
+          fallback: renderedObjects(r, 30),
+          priority: 6,
+        });
+      }
+    }
     if (region.dns.length > 0) add({ label: `${label}: DNS changes`, text: dnsTable(region), priority: 3 });
     if (region.clusterVars.length > 0)
       add({ label: `${label}: cluster variables`, text: clusterVarsTable(region), priority: 3 });
@@ -588,6 +607,83 @@ function fluxFields(c: FluxObjectChange, limit?: number): string {
   return `${codeSpan(c.kind, false)} ${codeSpan(objectName(c), false)} (${escapeText(c.kustomization)})\n\n${codeFence(lines.join('\n'), 'diff')}\n`;
 }
 
+function chartSideText(side: ChartRelease['before']): string {
+  return side ? codeSpan(`${side.chart} ${side.version}`, false) : '∅';
+}
+
+function chartNotes(r: ChartRelease): string[] {
+  const notes: string[] = [];
+  if (r.status === 'not-rendered') notes.push(`⚠️ not rendered: ${escapeText(clip(r.reason ?? '', 300))}`);
+  else {
+    const n = (a: FluxObjectChange['action']) => r.changes.filter((c) => c.action === a).length;
+    notes.push(`${n('added')} added, ${n('changed')} changed, ${n('removed')} removed`);
+    const kinds = [...new Set(r.changes.map((c) => `${c.kind} ${c.name}`))];
+    if (kinds.length)
+      notes.push(
+        kinds
+          .slice(0, 8)
+          .map((k) => codeSpan(clip(k, 80), false))
+          .join(', ') + (kinds.length > 8 ? ` and ${kinds.length - 8} more` : ''),
+      );
+  }
+  if (r.crds.length) notes.push(`**CRDs:** ${r.crds.map((c) => codeSpan(clip(c, 100), false)).join(', ')}`);
+  for (const i of r.images)
+    notes.push(`image ${codeSpan(clip(i.from ?? '∅', 80))} → ${codeSpan(clip(i.to ?? '∅', 80))}`);
+  if (r.unknownValues.length)
+    notes.push(
+      `**unknown values keys** (Helm ignores them): ${r.unknownValues
+        .slice(0, 10)
+        .map((k) => codeSpan(clip(k, 100), false))
+        .join(', ')}${r.unknownValues.length > 10 ? ` and ${r.unknownValues.length - 10} more` : ''}`,
+    );
+  if (r.valuesFromIgnored)
+    notes.push(`${r.valuesFromIgnored} valuesFrom source(s) not read (values in the cluster)`);
+  if (r.tagMoved)
+    notes.push(
+      `**tag ${codeSpan(r.tagMoved.tag, false)} moved**: now ${codeSpan(r.tagMoved.now, false)}, pinned ${codeSpan(r.tagMoved.pinned, false)}`,
+    );
+  if (r.unpinned) notes.push(`not pinned by digest (${codeSpan(r.unpinned.ref, false)})`);
+  return notes;
+}
+
+function chartsTable(releases: ChartRelease[], helm: string | undefined): string {
+  const rows = releases.map(
+    (r) =>
+      `| ${codeSpan(clip(r.release, CELL))} | ${chartSideText(r.before)} → ${chartSideText(r.after)} | ${chartNotes(r).join('<br>')} |`,
+  );
+  return `**Rendered charts**${helm ? ` (helm ${escapeText(helm)})` : ''}\n\n| HelmRelease | Chart | What the rendered objects do |\n|---|---|---|\n${rows.join('\n')}\n\n`;
+}
+
+function chartsSummary(releases: ChartRelease[]): string {
+  const rendered = releases.filter((r) => r.status === 'rendered').length;
+  const unknown = releases.flatMap((r) => r.unknownValues.map((k) => `${r.release}: ${k}`));
+  const notRendered = releases.filter((r) => r.status === 'not-rendered').map((r) => r.release);
+  return `**Rendered charts:** ${rendered}/${releases.length} rendered${notRendered.length ? `; not rendered: ${notRendered.map((x) => codeSpan(x, false)).join(', ')}` : ''}${
+    unknown.length
+      ? `; unknown values keys: ${unknown
+          .slice(0, 10)
+          .map((x) => codeSpan(clip(x, 100), false))
+          .join(', ')}`
+      : ''
+  }\n\n`;
+}
+
+function renderedObjects(r: ChartRelease, limit?: number): string {
+  const lines: string[] = [];
+  for (const c of r.changes) {
+    const sign = c.action === 'added' ? '+' : c.action === 'removed' ? '-' : '~';
+    lines.push(`${sign} ${c.kind} ${objectName(c)}${c.action === 'changed' ? '' : ` (${c.action})`}`);
+    for (const f of c.fields) {
+      if (f.before !== undefined) lines.push(`-   ${f.path}: ${oneLine(f.before)}`);
+      if (f.after !== undefined) lines.push(`+   ${f.path}: ${oneLine(f.after)}`);
+    }
+  }
+  const shown = limit === undefined ? lines : lines.slice(0, limit);
+  if (shown.length < lines.length)
+    shown.push(`# … ${lines.length - shown.length} more lines (job summary / JSON report)`);
+  return `Rendered ${codeSpan(`HelmRelease ${r.release}`, false)}: ${chartSideText(r.before)} → ${chartSideText(r.after)}\n\n${codeFence(shown.join('\n'), 'diff')}\n`;
+}
+
 function oneLine(s: string): string {
   return s.replace(/\r?\n/g, '⏎');
 }
@@ -661,6 +757,13 @@ export function renderPlanText(report: PlanReport): string {
         const chart = c.chart ? ` chart ${c.chart.from ?? '∅'} → ${c.chart.to ?? '∅'}` : '';
         out.push(`    ${sign} ${c.kustomization}: ${c.kind} ${objectName(c)}${chart}`);
       }
+    }
+    for (const r of region.charts?.releases ?? []) {
+      const side = (x: ChartRelease['before']) => (x ? `${x.chart} ${x.version}` : '∅');
+      out.push(
+        `  chart ${r.release}: ${side(r.before)} → ${side(r.after)}${r.status === 'rendered' ? `, ${r.changes.length} rendered objects change` : ` — not rendered: ${r.reason ?? ''}`}`,
+      );
+      for (const k of r.unknownValues) out.push(`    unknown values key ${k} (Helm ignores it)`);
     }
     for (const d of region.dns) out.push(`  dns: ${d.action} ${d.kind} ${d.record} — ${d.reason}`);
     for (const v of region.clusterVars) {

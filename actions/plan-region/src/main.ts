@@ -6,6 +6,7 @@ import { createOctokit } from '../../../src/github/octokit.js';
 import { readRunnerContext, runUrl } from '../../../src/github/runner-context.js';
 import { upsertStickyComment } from '../../../src/github/sticky-comment.js';
 import { parseLoginInput } from '../../../src/github/trusted-author.js';
+import { locateHelm } from '../../../src/helm/locate-helm.js';
 import { runPlan } from '../../../src/plan/plan-engine.js';
 import { preparePlanBase } from '../../../src/plan/prepare-base.js';
 import { COMMENT_BUDGET, renderPlanMarkdown, SUMMARY_BUDGET } from '../../../src/report/plan-markdown.js';
@@ -30,6 +31,7 @@ export const INPUTS = {
   githubToken: 'github-token',
   markerAuthor: 'marker-author',
   comment: 'comment',
+  helm: 'helm',
 } as const;
 
 export const OUTPUTS = {
@@ -52,6 +54,8 @@ export interface PlanInputs {
   /** Login the token writes as (comments and issues with our marker by anyone else are not ours). */
   markerAuthor: string;
   comment: boolean;
+  /** helm to render charts with; empty = `HELM` or `helm` on PATH. */
+  helm?: string;
 }
 
 /** Read and validate the inputs into a typed object; throws InputError naming the input. */
@@ -65,6 +69,7 @@ export function readInputs(get: (name: string) => string = (n) => core.getInput(
     githubToken: get(INPUTS.githubToken).trim() || undefined,
     markerAuthor: parseLoginInput(INPUTS.markerAuthor, get(INPUTS.markerAuthor)),
     comment: parseBooleanInput(INPUTS.comment, get(INPUTS.comment), true),
+    helm: get(INPUTS.helm).trim() || undefined,
   };
 }
 
@@ -119,7 +124,14 @@ export async function run(): Promise<void> {
       return undefined;
     });
 
+    // Charts are rendered with the runner's helm; without a supported one the plan says so (a warning).
+    const helm = await locateHelm({ explicit: inputs.helm });
+    if (helm.found)
+      logger.info(`helm ${helm.version} (${helm.path}) renders the charts a pull request changes`);
+    else logger.warn(`charts will not be rendered: ${helm.reason}`);
+
     const report = await runPlan({
+      helm,
       gitopsDir,
       baseDir: base?.baseDir,
       regions: inputs.region.kind === 'list' ? inputs.region.regions : inputs.region.kind,
