@@ -1,6 +1,7 @@
 import type { AwsClientFactory } from '../aws/client-factory.js';
 import { findServiceLoadBalancer } from '../aws/elbv2/find-load-balancer.js';
 import { applyRegionAliases, desiredRecords, type DnsMode } from '../aws/route53/alias-records.js';
+import { servesApex } from '../gitops/coder-topology.js';
 import type { GitopsConfig, RegionConfig } from '../gitops/types.js';
 import type { Logger } from '../util/logger.js';
 import type { ResolveOverride } from '../verify/resolve-overrides.js';
@@ -63,7 +64,10 @@ export async function applyRegionDns(
   const { config, region, outputs, logger: log } = input;
   const { platform } = config;
   const clusterName = `${platform.project}-${region.name}`;
-  const mode: DnsMode = region.enabled ? input.dns : input.dns === 'hold' ? 'hold' : 'remove';
+  const asked: DnsMode = region.enabled ? input.dns : input.dns === 'hold' ? 'hold' : 'remove';
+  // A workspace proxy serves only its own names: promoting it writes those and takes it out of the apex
+  // latency set (a stale entry from when it ran a full server is deleted), never into it (coder-topology.ts).
+  const mode: DnsMode = asked === 'promote' && !servesApex(region) ? 'remove' : asked;
   const nlb = await findServiceLoadBalancer(input.aws.elbv2(region.name), {
     clusterName,
     serviceNamespace: platform.loadBalancer.serviceNamespace,

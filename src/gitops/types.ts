@@ -19,6 +19,7 @@ export type ValueSource =
 export const FIELD_NAMES = [
   'region', // the region's name, e.g. us-west-2
   'role', // hub | spoke
+  'coder', // primary | proxy | replica (CoderMode)
   'wave',
   'vpcCidr',
   'project',
@@ -33,6 +34,8 @@ export const FIELD_NAMES = [
   'stackPrefix', // <project>-<region>
   'coderGithubAllowedOrgs', // comma-joined coder.github.allowedOrgs (CODER_OAUTH2_GITHUB_ALLOWED_ORGS), "" when allowEveryone
   'coderGithubAllowEveryone', // "true" | "false" (CODER_OAUTH2_GITHUB_ALLOW_EVERYONE)
+  'coderHealthCheckPath', // what the region's Route 53 health check probes, by Coder mode (coder-topology.ts)
+  'coderPrimaryAccessUrl', // https://<primary region>.<domain>: how proxies and provisioners reach the primary (coder-topology.ts)
   'coderProvisionerDaemons', // built-in provisioners per Coder replica: "3" without a licence, "0" with one (external provisioners)
 ] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
@@ -118,10 +121,24 @@ export interface StackSpec {
   line?: number;
 }
 
+/**
+ * How a region runs Coder (`coder:` in `regions/<region>.yaml`), Coder's own topology:
+ * - `primary`: the control plane (coderd, dashboard and API) next to the shared database; exactly one
+ *   among enabled regions, and it is the hub;
+ * - `proxy`: a workspace proxy (`coder wsproxy`, the chart's `coder.workspaceProxy: true`) registered with
+ *   the primary, serving workspace apps on `*.<region>.<domain>`; no database access needed;
+ * - `replica`: another full coderd on the shared database (Coder's high availability): needs the licence
+ *   (premium/enterprise) and port 8080 open between the VPCs for replica relay (src/gitops/validate-coder.ts).
+ */
+export const CODER_MODES = ['primary', 'proxy', 'replica'] as const;
+export type CoderMode = (typeof CODER_MODES)[number];
+
 export interface RegionConfig {
   file: string;
   name: string; // file name without .yaml; must equal the `region` key
   role: 'hub' | 'spoke';
+  /** How this region runs Coder (see {@link CoderMode}). */
+  coder: CoderMode;
   enabled: boolean;
   wave: number; // 1 = first; the hub is in wave 1
   vpcCidr: string;

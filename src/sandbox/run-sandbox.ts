@@ -9,6 +9,7 @@ import type { ApplyReport } from '../apply/apply-types.js';
 import { AwsClientFactory } from '../aws/client-factory.js';
 import { listRecords } from '../aws/route53/alias-records.js';
 import { resolveCredentials } from '../aws/oidc-credentials.js';
+import { servesApex } from '../gitops/coder-topology.js';
 import { loadValidatedGitops } from '../gitops/validate-gitops.js';
 import { stackName, type GitopsConfig } from '../gitops/types.js';
 import { runPlan } from '../plan/plan-engine.js';
@@ -423,7 +424,9 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
     });
 
     if (running.knot) {
-      const spoke = config.regions.find((r) => r.enabled && r.role === 'spoke');
+      // Only a region in the apex latency set can be drained from it: a replica, never a workspace proxy
+      // (coder-topology.ts servesApex); with primary + proxies there is nothing to drain and no step.
+      const spoke = config.regions.find((r) => r.enabled && r.role === 'spoke' && servesApex(r));
       const vantage = spoke && config.platform.vantagePoints.find((v) => v.expectedRegions[0] === spoke.name);
       if (spoke && vantage) {
         await step(`drain ${spoke.name} and promote it again`, async () => {
@@ -506,8 +509,11 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
     }
     report.emulatorNoOps = summarizeLauncherEvents(running.moto.events());
     report.ok =
-      apply.regions.every((r) => r.status !== 'failed' && r.dns?.inLatencyRouting === true) &&
-      verify.status !== 'fail';
+      // Every region in the apex latency set that should be (a workspace proxy never is: coder-topology.ts).
+      apply.regions.every((r) => {
+        const region = config.regions.find((x) => x.name === r.region);
+        return r.status !== 'failed' && r.dns?.inLatencyRouting === (region ? servesApex(region) : true);
+      }) && verify.status !== 'fail';
     if (opts.keep) {
       report.env = {
         AWS_ENDPOINT_URL: running.moto.endpoint,

@@ -1,3 +1,4 @@
+import { servesApex } from '../gitops/coder-topology.js';
 import { GetHostedZoneCommand, TestDNSAnswerCommand } from '@aws-sdk/client-route-53';
 import type { VantagePoint } from '../gitops/types.js';
 import { errorCode, errorMessage, wrapAwsError } from '../util/errors.js';
@@ -154,7 +155,8 @@ export async function runRoutingChecks(
   };
   const results: CheckResult[] = [];
   const checked = ctx.regions.map((r) => r.name);
-  const enabled = ctx.config.regions.filter((r) => r.enabled).map((r) => r.name);
+  // The apex latency set: a workspace proxy serves only its own names (coder-topology.ts servesApex).
+  const enabled = ctx.config.regions.filter((r) => r.enabled && servesApex(r)).map((r) => r.name);
 
   // Each region's own record, the fingerprint an answer is matched against.
   const targets = new Map<string, string[]>();

@@ -35,6 +35,8 @@ const ACCOUNT = '123456789012';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/coderdemo-github-deploy`;
 const DOMAIN = 'coderdemo.io';
 const REGIONS = ['us-east-2', 'us-west-2'];
+/** The regions in the apex latency set: the primary; us-west-2 is a workspace proxy (own names only). */
+const APEX = ['us-east-2'];
 const RUN_TIMEOUT_MS = 300_000;
 
 let work: string;
@@ -274,16 +276,18 @@ test(
     };
     for (const r of report.regions) {
       expect(r.cluster.status).toBe('skipped');
-      expect(r.verify?.status).toBe('pass');
-      expect(r.dns).toMatchObject({ status: 'changed', inLatencyRouting: true });
+      expect(r.dns).toMatchObject({ status: 'changed', inLatencyRouting: APEX.includes(r.region) });
+      if (APEX.includes(r.region)) expect(r.verify?.status).toBe('pass');
     }
-    // Verification reached the region's own names before DNS pointed anywhere.
-    for (const r of REGIONS) {
+    // Verification reached the region's own names before DNS pointed the apex at it.
+    for (const r of APEX) {
       const verified = run.stdout.indexOf(`verifying ${r}.${DOMAIN} at ${nlbs[r]!.dnsName}`);
       expect(verified).toBeGreaterThan(-1);
       expect(run.stdout.indexOf(`UPSERT ${DOMAIN} A (latency ${r})`)).toBeGreaterThan(verified);
     }
-    expect(coder.requests.get('/api/v2/buildinfo')).toBeGreaterThanOrEqual(4);
+    expect(coder.requests.get('/api/v2/buildinfo')).toBeGreaterThanOrEqual(2);
+    // The proxy never joins the apex (coder-topology.ts servesApex).
+    expect(run.stdout).not.toContain(`UPSERT ${DOMAIN} A (latency us-west-2)`);
 
     // Route 53 after: each region's own names alias its NLB; the apex and *.<domain> route by latency.
     const rrs = await records();
@@ -295,7 +299,7 @@ test(
     }
     for (const name of [DOMAIN, `*.${DOMAIN}`]) {
       const latency = rrs.filter((x) => bare(x.Name) === name && x.Type === 'A' && x.SetIdentifier);
-      expect(latency.map((x) => [x.SetIdentifier, x.Region]).sort()).toEqual(REGIONS.map((r) => [r, r]));
+      expect(latency.map((x) => [x.SetIdentifier, x.Region]).sort()).toEqual(APEX.map((r) => [r, r]));
       for (const x of latency) {
         expect(bare(x.AliasTarget?.DNSName)).toBe(bare(nlbs[x.Region!]!.dnsName));
         expect(x.AliasTarget?.EvaluateTargetHealth).toBe(true);
@@ -325,20 +329,21 @@ test(
         .filter((x) => bare(x.Name) === DOMAIN && x.SetIdentifier)
         .map((x) => x.SetIdentifier)
         .sort();
-    const drained = await pushRun('3', { region: 'us-west-2', dns: 'remove' });
+    const drained = await pushRun('3', { region: 'us-east-2', dns: 'remove' });
     expect(drained.errors).toEqual([]);
     expect(drained.outputs.status).toBe('applied');
-    expect(await latencyRegions()).toEqual(['us-east-2']);
+    // The primary drained: no region serves the apex (gitops/README.md, "Draining the primary").
+    expect(await latencyRegions()).toEqual([]);
 
-    // us-west-2's Coder answers 503 on every request (a broken rollout behind its NLB).
+    // us-east-2's Coder answers 503 on every request (a broken rollout behind its NLB).
     const leaf = { certFile: join(work, 'ca', 'coder.pem'), keyFile: join(work, 'ca', 'coder-key.pem') };
     const broken = await startCoderStandIn({ ...leaf, forceStatus: 503 });
     try {
       const run = await pushRun('4', {
-        region: 'us-west-2',
+        region: 'us-east-2',
         resolve: [
-          `us-west-2.${DOMAIN}:443:127.0.0.1:${broken.port}`,
-          `*.us-west-2.${DOMAIN}:443:127.0.0.1:${broken.port}`,
+          `us-east-2.${DOMAIN}:443:127.0.0.1:${broken.port}`,
+          `*.us-east-2.${DOMAIN}:443:127.0.0.1:${broken.port}`,
         ].join('\n'),
       });
       if (process.env.E2E_PRINT) console.log(run.errors.join('\n'));
@@ -346,19 +351,19 @@ test(
       expect(run.outputs.status).toBe('failed');
       expect(run.errors).toHaveLength(1);
       expect(run.errors[0]).toMatch(
-        /not promoted: region-only verification fail: .*us-west-2\.coderdemo\.io.*503/,
+        /not promoted: region-only verification fail: .*us-east-2\.coderdemo\.io.*503/,
       );
       expect(broken.requests.get('/api/v2/buildinfo')).toBeGreaterThanOrEqual(1);
-      expect(await latencyRegions()).toEqual(['us-east-2']);
+      expect(await latencyRegions()).toEqual([]);
     } finally {
       await broken.close();
     }
 
     // Fixed: the next run verifies it and puts it back.
-    const back = await pushRun('5', { region: 'us-west-2' });
+    const back = await pushRun('5', { region: 'us-east-2' });
     expect(back.errors).toEqual([]);
     expect(back.outputs.status).toBe('applied');
-    expect(await latencyRegions()).toEqual(REGIONS);
+    expect(await latencyRegions()).toEqual(APEX);
   },
   3 * RUN_TIMEOUT_MS + 10_000,
 );

@@ -11,6 +11,8 @@ export function verifyTestConfig(opts: {
     file: `/gitops/regions/${r.name}.yaml`,
     name: r.name,
     role: r.role ?? (i === 0 ? 'hub' : 'spoke'),
+    // Regions after the first serve the apex too (replicas), so routing between regions is there to check.
+    coder: i === 0 ? 'primary' : 'replica',
     enabled: r.enabled ?? true,
     wave: i === 0 ? 1 : 2,
     vpcCidr: `10.${i}.0.0/16`,
