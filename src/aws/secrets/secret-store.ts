@@ -21,7 +21,9 @@ export async function readSecretIfExists(
 ): Promise<string | undefined> {
   try {
     const out = await aws.secretsManager(region).send(new GetSecretValueCommand({ SecretId: secretId }));
-    return out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
+    return (
+      out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : undefined)
+    );
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw new AwsOperationError(`could not read ${secretId} from Secrets Manager in ${region}`, err);
@@ -32,7 +34,11 @@ export async function readSecretIfExists(
  * Whether a secret exists with a current value, without reading it (DescribeSecret: the deploy role
  * need not read what it only writes). A secret scheduled for deletion is refused with what to do.
  */
-export async function secretHasValue(aws: AwsClientFactory, region: string, secretId: string): Promise<boolean> {
+export async function secretHasValue(
+  aws: AwsClientFactory,
+  region: string,
+  secretId: string,
+): Promise<boolean> {
   let out: DescribeSecretCommandOutput;
   try {
     out = await aws.secretsManager(region).send(new DescribeSecretCommand({ SecretId: secretId }));
@@ -63,7 +69,10 @@ export async function storeSecret(
       await sm.send(new PutSecretValueCommand({ SecretId: input.name, SecretString: input.value }));
       return 'updated';
     } catch (err) {
-      throw new AwsOperationError(`could not store a new value of ${input.name} in Secrets Manager in ${region}`, err);
+      throw new AwsOperationError(
+        `could not store a new value of ${input.name} in Secrets Manager in ${region}`,
+        err,
+      );
     }
   };
   if (await secretHasValue(aws, region, input.name)) return put();
