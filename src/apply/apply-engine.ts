@@ -215,6 +215,21 @@ async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Pr
         report.error = `coder: ${r.reason ?? 'failed'}`;
       }
     };
+    // Before promotion: a separate report field, so the steps' report stays readable.
+    const coderGate = async (): Promise<void> => {
+      if (!opts.coderStep || opts.dryRun) return;
+      const r = await log.group(`${region.name}: Coder promotion gate`, () =>
+        opts.coderStep!({ config: opts.config, region, phase: 'before-dns', aws: opts.aws, logger: log }),
+      );
+      if (!r) return;
+      report.coder = { ...(report.coder ?? { status: 'ok' }), gate: r.gate };
+      if (r.status === 'failed') {
+        failed = true;
+        report.coder.status = 'failed';
+        report.coder.reason = r.reason;
+        report.error = `coder: ${r.reason ?? 'failed'}`;
+      }
+    };
     await coder('before-cluster');
     if (failed) {
       report.cluster = { status: 'skipped', reason: 'the Coder step failed' };
@@ -244,6 +259,7 @@ async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Pr
       }
     }
     await coder('after-cluster');
+    if (!failed && opts.dns === 'promote') await coderGate();
     if (!failed) {
       const { dns, verify } = await log.group(`${region.name}: DNS (${opts.dns})`, () =>
         regionDns(run, region, outputs, log),

@@ -9,6 +9,7 @@ import type { ResolveOverride } from '../verify/resolve-overrides.js';
 import { ensureCoderLicense, type LicenseStepReport } from './coder-license-step.js';
 import { ensureWorkspaceProxy, type ProxyStepReport } from './coder-proxy-step.js';
 import { ensureProvisionerKey, type ProvisionerKeyReport } from './provisioner-key-step.js';
+import { runCoderChecks } from '../verify/coder-check.js';
 
 /** What the Coder API side did for a region (never a token, key or licence). */
 export interface CoderRegionReport {
@@ -16,13 +17,18 @@ export interface CoderRegionReport {
   /** `https://<hub>.<domain>`: where the primary was reached. */
   primaryUrl?: string;
   license?: LicenseStepReport;
+  /** The promotion gate: Coder's view of this region (proxy health and version, health report, provisioner). */
+  gate?: { status: 'pass' | 'fail'; checks: { target: string; status: string; summary: string }[] };
   proxy?: ProxyStepReport;
   provisionerKey?: ProvisionerKeyReport;
   reason?: string;
 }
 
-/** Where the engine runs it: a proxy before its cluster step (its chart needs the token), the rest after. */
-export type CoderPhase = 'before-cluster' | 'after-cluster';
+/**
+ * Where the engine runs it: a proxy's registration before its cluster step (its chart needs the token),
+ * the primary's licence and keys after its cluster is Ready, and the promotion gate before DNS.
+ */
+export type CoderPhase = 'before-cluster' | 'after-cluster' | 'before-dns';
 
 export type CoderStep = (input: {
   config: GitopsConfig;
@@ -82,6 +88,7 @@ export async function openPrimaryClient(
  */
 export function coderStepFor(access: CoderAccess): CoderStep {
   return async ({ config, region, phase, aws, logger }) => {
+    if (phase === 'before-dns') return coderGate(config, region, aws, access, logger);
     if (phase !== coderPhaseOf(region)) return undefined;
     const report: CoderRegionReport = { status: 'ok', primaryUrl: primaryUrlFor(config) };
     let client: CoderClient;
@@ -111,4 +118,41 @@ export function coderStepFor(access: CoderAccess): CoderStep {
     }
     return report;
   };
+}
+
+/**
+ * The promotion gate: a region enters latency routing only when Coder itself says it can serve — its
+ * proxy registered and healthy (a proxy region), Coder's health report without errors (the proxies'
+ * section is left to each proxy's own gate, so one broken proxy does not hold the primary), and its
+ * provisioner key present. Degraded findings (no daemon yet, a version skew) are reported, not blocking.
+ */
+async function coderGate(
+  config: GitopsConfig,
+  region: RegionConfig,
+  aws: AwsClientFactory,
+  access: CoderAccess,
+  logger: Logger,
+): Promise<CoderRegionReport> {
+  const report: CoderRegionReport = { status: 'ok', primaryUrl: primaryUrlFor(config) };
+  let client: CoderClient;
+  try {
+    client = await openPrimaryClient(config, aws, access, logger);
+  } catch (err) {
+    return { ...report, status: 'failed', reason: `not promoted: ${errorMessage(err)}` };
+  }
+  const results = await runCoderChecks(
+    client,
+    config,
+    [region],
+    region.coder === 'proxy' ? [] : ['workspace_proxy'],
+  );
+  const checks = results.map((r) => ({ target: r.target, status: r.status, summary: r.summary }));
+  for (const c of checks) logger.info(`${c.status.toUpperCase().padEnd(8)} ${c.target}: ${c.summary}`);
+  const failing = results.filter((r) => r.status === 'fail');
+  report.gate = { status: failing.length ? 'fail' : 'pass', checks };
+  if (failing.length) {
+    report.status = 'failed';
+    report.reason = `not promoted: Coder says ${failing.map((r) => `${r.target}: ${r.summary}`).join('; ')}`;
+  }
+  return report;
 }
