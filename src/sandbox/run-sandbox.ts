@@ -33,6 +33,7 @@ import { CoderClient, loadCoderCa } from '../coder/coder-client.js';
 import { CODER_STAND_IN_GAPS } from './coder-api-state.js';
 import { coderPodsStandIn } from './coder-pods-stand-in.js';
 import { createOperatorCoderSecrets } from './sandbox-coder-secrets.js';
+import { coderSummary } from '../report/coder-summary.js';
 
 export interface SandboxOptions {
   gitopsDir: string;
@@ -416,7 +417,9 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
           timeoutMs: 10_000,
         });
         if (r.status === 'failed') throw new Error(r.reason);
-        played.push(`${region}: ${r.reason?.includes('instead: ') ? r.reason.replace(/^.*instead: /, '') : 'nothing to start'}`);
+        played.push(
+          `${region}: ${r.reason?.includes('instead: ') ? r.reason.replace(/^.*instead: /, '') : 'nothing to start'}`,
+        );
       }
       return { value: undefined, detail: played.join('; ') };
     });
@@ -555,7 +558,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
           r?.cluster.status === 'skipped'
             ? "not run: no Kubernetes API in the sandbox (Coder's pods played)"
             : (r?.cluster.status ?? '-'),
-        coder: coderRow(r?.coder),
+        coder: coderSummary(r?.coder),
         dns: r?.dns
           ? `${r.dns.inLatencyRouting ? 'in latency routing' : 'not in latency routing'}${r.dns.reason ? ` (${r.dns.reason})` : ''}`
           : '-',
@@ -608,19 +611,6 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
     }
   }
   return report;
-}
-
-/** One line for the region table: what the Coder step did (never a token). */
-function coderRow(c: ApplyReport['regions'][number]['coder']): string {
-  if (!c) return '-';
-  if (c.status === 'failed') return `failed: ${c.reason ?? ''}`;
-  const parts = [
-    c.proxy && `proxy ${c.proxy.result}`,
-    c.license && `licence ${c.license.result}`,
-    c.provisionerKey && `key ${c.provisionerKey.result}`,
-    c.gate && `gate ${c.gate.status}`,
-  ].filter(Boolean);
-  return parts.join(', ') || c.status;
 }
 
 /** The final report for a person. */
