@@ -159,32 +159,72 @@ test('a provisioner key whose secret was lost is made again; its tags place jobs
   expect(first?.provisionerKey?.result).toBe('kept');
   // Lose the key's secret: the key cannot be recovered from Coder (it keeps a hash), so it is remade.
   const { DeleteSecretCommand } = await import('@aws-sdk/client-secrets-manager');
-  await aws
-    .secretsManager('eu-west-2')
-    .send(
-      new DeleteSecretCommand({
-        SecretId: 'coderdemo/coder-provisioner-key',
-        ForceDeleteWithoutRecovery: true,
-      }),
-    );
+  await aws.secretsManager('eu-west-2').send(
+    new DeleteSecretCommand({
+      SecretId: 'coderdemo/coder-provisioner-key',
+      ForceDeleteWithoutRecovery: true,
+    }),
+  );
   const remade = await step({ config, region: eu, phase: 'before-cluster', aws, logger });
   expect(remade?.provisionerKey?.result).toBe('recreated');
   expect(standIn.api!.keys.get('region-eu-west-2')?.key.tags).toEqual({ region: 'eu-west-2' });
   expect(await secretHasValue(aws, 'eu-west-2', 'coderdemo/coder-provisioner-key')).toBe(true);
 }, 60_000);
 
-test('without the owner token the step fails saying how an operator creates it', async () => {
+test('without the owner token: the primary reports it (first rollout), a proxy region fails; both say how', async () => {
   const step = coderStepFor({ caFile: ca.certFile, resolve });
   const other = { ...config, platform: { ...config.platform, project: 'nobody' } };
-  const r = await step({
+  const aws = new AwsClientFactory();
+  const how =
+    /nobody\/coder-owner-token does not exist in us-east-2 .*aws secretsmanager create-secret --region us-east-2 --name nobody\/coder-owner-token/;
+  const primary = await step({
     config: other,
     region: region('us-east-2'),
     phase: 'after-cluster',
-    aws: new AwsClientFactory(),
+    aws,
     logger: new MemoryLogger(),
   });
-  expect(r?.status).toBe('failed');
-  expect(r?.reason).toMatch(
-    /nobody\/coder-owner-token does not exist in us-east-2 .*aws secretsmanager create-secret --region us-east-2 --name nobody\/coder-owner-token/,
-  );
+  expect(primary?.status).toBe('skipped');
+  expect(primary?.reason).toMatch(how);
+  const proxyRegion = await step({
+    config: other,
+    region: region('us-west-2'),
+    phase: 'before-cluster',
+    aws,
+    logger: new MemoryLogger(),
+  });
+  expect(proxyRegion?.status).toBe('failed');
+  expect(proxyRegion?.reason).toMatch(how);
+});
+
+test('proxy delete is a separate decision: it removes the proxy, a later apply registers a new one', async () => {
+  const { deleteWorkspaceProxy } = await import('../../src/apply/delete-workspace-proxy.js');
+  const aws = new AwsClientFactory();
+  const logger = new MemoryLogger();
+  const before = await readSecretIfExists(aws, 'us-west-2', 'coderdemo/coder-proxy-token');
+  const deleted = await deleteWorkspaceProxy({
+    config,
+    region: 'us-west-2',
+    aws,
+    access: { caFile: ca.certFile, resolve },
+    logger,
+  });
+  expect(deleted.result).toBe('deleted');
+  expect(deleted.notes.join('\n')).toContain('still an enabled proxy region');
+  expect(standIn.api!.listProxies().map((p) => p.name)).not.toContain('us-west-2');
+  expect(await register(before!)).toBe(401);
+  const again = await deleteWorkspaceProxy({
+    config,
+    region: 'us-west-2',
+    aws,
+    access: { caFile: ca.certFile, resolve },
+    logger,
+  });
+  expect(again.result).toBe('not-found');
+  const step = coderStepFor({ caFile: ca.certFile, resolve });
+  const r = await step({ config, region: region('us-west-2'), phase: 'before-cluster', aws, logger });
+  expect(r?.proxy?.result).toBe('created');
+  const stored = await readSecretIfExists(aws, 'us-west-2', 'coderdemo/coder-proxy-token');
+  expect(stored).not.toBe(before);
+  expect(await register(stored!)).toBe(201);
 });
