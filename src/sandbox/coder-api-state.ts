@@ -121,11 +121,17 @@ export class CoderApiState {
   }
 
   /** Answer one request (the HTTP layer is coder-stand-in.ts). */
-  answer(method: string, path: string, headers: IncomingHttpHeaders, body: string): StandInAnswer {
+  answer(
+    method: string,
+    path: string,
+    headers: IncomingHttpHeaders,
+    body: string,
+    query = new URLSearchParams(),
+  ): StandInAnswer {
     if (method === 'POST' && path === '/api/v2/workspaceproxies/me/register')
       return this.register(headers, body);
     if (method === 'GET' && /^\/api\/v2\/organizations\/[^/]+\/provisionerdaemons\/serve$/.test(path))
-      return this.serveDaemon(headers, path);
+      return this.serveDaemon(headers, query);
     const token = headers[SESSION_TOKEN_HEADER.toLowerCase()];
     if (typeof token !== 'string' || !token) {
       return {
@@ -339,15 +345,14 @@ export class CoderApiState {
     };
   }
 
-  private serveDaemon(headers: IncomingHttpHeaders, path: string): StandInAnswer {
+  private serveDaemon(headers: IncomingHttpHeaders, query: URLSearchParams): StandInAnswer {
     const key = headers['coder-provisioner-daemon-key'];
     const record =
       typeof key === 'string'
         ? [...this.keys.values()].find((k) => sameHash(sha256(key), k.secretHash))
         : undefined;
     if (!record) return { status: 401, body: { message: 'provisioner daemon key invalid' } };
-    const url = new URL(`https://x${path}`);
-    const name = url.searchParams.get('name') ?? `provisioner-${this.daemons.length + 1}`;
+    const name = query.get('name') ?? `provisioner-${this.daemons.length + 1}`;
     const existing = this.daemons.find((d) => d.name === name && d.key_name === record.key.name);
     const now = new Date().toISOString();
     if (existing) existing.last_seen_at = now;

@@ -82,6 +82,7 @@ export async function startCoderStandIn(opts: CoderStandInOptions): Promise<Code
           path,
           req.headers,
           Buffer.concat(chunks).toString('utf8'),
+          new URLSearchParams((req.url ?? '').split('?')[1] ?? ''),
         );
         if (answer.status === 204) {
           res.writeHead(204);
