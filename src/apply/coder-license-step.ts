@@ -2,6 +2,7 @@ import type { AwsClientFactory } from '../aws/client-factory.js';
 import { readSecretIfExists } from '../aws/secrets/secret-store.js';
 import type { CoderClient } from '../coder/coder-client.js';
 import { coderSecretNames } from '../coder/coder-secret-names.js';
+import { decodeSecretField } from '../coder/coder-secret-values.js';
 import type { License } from '../coder/coder-types.js';
 import type { GitopsConfig } from '../gitops/types.js';
 import { errorMessage } from '../util/errors.js';
@@ -59,7 +60,9 @@ export async function ensureCoderLicense(input: {
   const hub = config.platform.hubRegion;
   const secretName = coderSecretNames(config.platform.project).license;
   try {
-    const jwt = (await readSecretIfExists(aws, hub, secretName))?.trim();
+    const raw = await readSecretIfExists(aws, hub, secretName);
+    if (raw) logger.setSecret(raw.trim());
+    const jwt = raw ? decodeSecretField(raw, 'license', `${secretName} in ${hub}`) : undefined;
     if (!jwt) {
       const message = `no licence: ${secretName} does not exist in ${hub}, so Coder runs without one (no workspace proxies, no external provisioners)`;
       logger.info(message);

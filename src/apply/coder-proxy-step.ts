@@ -2,6 +2,7 @@ import type { AwsClientFactory } from '../aws/client-factory.js';
 import { secretHasValue, storeSecret } from '../aws/secrets/secret-store.js';
 import type { CoderClient } from '../coder/coder-client.js';
 import { coderSecretNames, producedSecretTags } from '../coder/coder-secret-names.js';
+import { encodeSecretField } from '../coder/coder-secret-values.js';
 import type { WorkspaceProxy } from '../coder/coder-types.js';
 import type { GitopsConfig, RegionConfig } from '../gitops/types.js';
 import { errorMessage } from '../util/errors.js';
@@ -53,7 +54,7 @@ export async function ensureWorkspaceProxy(input: ProxyStepInput): Promise<Proxy
     try {
       await storeSecret(aws, region.name, {
         name: secretName,
-        value: token,
+        value: encodeSecretField('token', token),
         description: `Coder workspace proxy token of ${name} (written by apply-region; read by the proxy through External Secrets)`,
         tags: producedSecretTags(config.platform.project, region.name),
       });

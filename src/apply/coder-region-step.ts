@@ -2,6 +2,7 @@ import type { AwsClientFactory } from '../aws/client-factory.js';
 import { readSecretIfExists } from '../aws/secrets/secret-store.js';
 import { CoderClient, loadCoderCa } from '../coder/coder-client.js';
 import { coderSecretNames } from '../coder/coder-secret-names.js';
+import { decodeSecretField } from '../coder/coder-secret-values.js';
 import type { GitopsConfig, RegionConfig } from '../gitops/types.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -69,10 +70,12 @@ export async function openPrimaryClient(
 ): Promise<CoderClient> {
   const hub = config.platform.hubRegion;
   const secretName = coderSecretNames(config.platform.project).ownerToken;
-  const token = (await readSecretIfExists(aws, hub, secretName))?.trim();
+  const raw = await readSecretIfExists(aws, hub, secretName);
+  if (raw) logger.setSecret(raw.trim());
+  const token = raw ? decodeSecretField(raw, 'token', `${secretName} in ${hub}`) : undefined;
   if (!token) {
     throw new MissingOwnerTokenError(
-      `${secretName} does not exist in ${hub} (or is empty): an operator creates it once with an owner's token (gitops/README.md: coder tokens create --lifetime 8760h, then aws secretsmanager create-secret --region ${hub} --name ${secretName} --secret-string …)`,
+      `${secretName} does not exist in ${hub} (or is empty): an operator creates it once with an owner's token (gitops/README.md: coder tokens create --lifetime 8760h, then aws secretsmanager create-secret --region ${hub} --name ${secretName} --secret-string '{"token":"…"}')`,
     );
   }
   logger.setSecret(token);

@@ -2,6 +2,7 @@ import type { AwsClientFactory } from '../aws/client-factory.js';
 import { secretHasValue, storeSecret } from '../aws/secrets/secret-store.js';
 import type { CoderClient } from '../coder/coder-client.js';
 import { coderSecretNames, producedSecretTags } from '../coder/coder-secret-names.js';
+import { encodeSecretField } from '../coder/coder-secret-values.js';
 import type { GitopsConfig, RegionConfig } from '../gitops/types.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -78,7 +79,7 @@ export async function ensureProvisionerKey(input: {
     try {
       await storeSecret(aws, region.name, {
         name: secretName,
-        value: created.key,
+        value: encodeSecretField('key', created.key),
         description: `Coder provisioner key ${name} (tags region=${region.name}; written by apply-region)`,
         tags: producedSecretTags(config.platform.project, region.name),
       });

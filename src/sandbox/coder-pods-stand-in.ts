@@ -7,6 +7,7 @@ import type { AwsClientFactory } from '../aws/client-factory.js';
 import { readSecretIfExists } from '../aws/secrets/secret-store.js';
 import { CoderClient, loadCoderCa, PROXY_TOKEN_HEADER } from '../coder/coder-client.js';
 import { coderSecretNames } from '../coder/coder-secret-names.js';
+import { decodeSecretField } from '../coder/coder-secret-values.js';
 import { skippedClusterReport } from '../cluster/ensure-cluster.js';
 import { errorMessage } from '../util/errors.js';
 import type { ResolveOverride } from '../verify/resolve-overrides.js';
@@ -41,7 +42,9 @@ export function coderPodsStandIn(opts: CoderPodsOptions): ClusterStep {
         resolve: opts.resolve,
       });
       if (regionConfig?.coder === 'proxy') {
-        const token = await readSecretIfExists(opts.aws, region, names.proxyToken);
+        // As the ExternalSecret reads it: `property: token`.
+        const raw = await readSecretIfExists(opts.aws, region, names.proxyToken);
+        const token = raw && decodeSecretField(raw, 'token', `${names.proxyToken} in ${region}`);
         if (!token) throw new Error(`${names.proxyToken} is missing in ${region}: the proxy cannot start`);
         logger.setSecret(token);
         await client.request(
@@ -63,7 +66,8 @@ export function coderPodsStandIn(opts: CoderPodsOptions): ClusterStep {
         );
         played.push(`workspace proxy ${proxyNameFor(region)} registered with its stored token`);
       }
-      const key = await readSecretIfExists(opts.aws, region, names.provisionerKey);
+      const rawKey = await readSecretIfExists(opts.aws, region, names.provisionerKey);
+      const key = rawKey && decodeSecretField(rawKey, 'key', `${names.provisionerKey} in ${region}`);
       if (key) {
         logger.setSecret(key);
         await client.request(

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AwsClientFactory } from '../aws/client-factory.js';
 import { storeSecret } from '../aws/secrets/secret-store.js';
 import { coderSecretNames } from '../coder/coder-secret-names.js';
+import { encodeSecretField } from '../coder/coder-secret-values.js';
 import type { GitopsConfig } from '../gitops/types.js';
 
 /**
@@ -40,13 +41,13 @@ export async function createOperatorCoderSecrets(
   const tags = { project: config.platform.project, region: hub, producer: 'operator' };
   await storeSecret(admin, hub, {
     name: names.ownerToken,
-    value: ownerToken,
+    value: encodeSecretField('token', ownerToken),
     description: 'Coder owner session token for apply-region (sandbox operator)',
     tags,
   });
   await storeSecret(admin, hub, {
     name: names.license,
-    value: sandboxLicenseJwt(),
+    value: encodeSecretField('license', sandboxLicenseJwt()),
     description: 'Coder licence JWT (sandbox: unsigned, the stand-in does not check signatures)',
     tags,
   });

@@ -58,6 +58,12 @@ afterAll(async () => {
 
 const region = (name: string): RegionConfig => config.regions.find((r) => r.name === name)!;
 
+/** The proxy token as its ExternalSecret reads it (`property: token`). */
+async function storedToken(aws: AwsClientFactory): Promise<string | undefined> {
+  const raw = await readSecretIfExists(aws, 'us-west-2', 'coderdemo/coder-proxy-token');
+  return raw === undefined ? undefined : (JSON.parse(raw) as { token: string }).token;
+}
+
 async function register(token: string): Promise<number> {
   const c = new CoderClient({
     baseUrl: `https://${HUB_HOST}`,
@@ -91,7 +97,9 @@ function sentValues(name: string): string[] {
     .filter((c) => /\.(CreateSecret|PutSecretValue)$/.test(c.operation) && c.request)
     .map((c) => JSON.parse(c.request!.body) as { Name?: string; SecretId?: string; SecretString?: string })
     .filter((b) => (b.Name ?? b.SecretId) === name)
-    .map((b) => b.SecretString!);
+    .map(
+      (b) => (JSON.parse(b.SecretString!) as Record<string, string>)[name.endsWith('key') ? 'key' : 'token']!,
+    );
 }
 
 test('a crash between creating the proxy and storing its token, re-run: one proxy and a working token', async () => {
@@ -121,7 +129,7 @@ test('a crash between creating the proxy and storing its token, re-run: one prox
   expect(repaired?.status).toBe('ok');
   expect(repaired?.proxy?.result).toBe('regenerated');
   expect(standIn.api!.listProxies().map((p) => p.name)).toEqual(['primary', 'us-west-2']);
-  const stored = await readSecretIfExists(aws, 'us-west-2', 'coderdemo/coder-proxy-token');
+  const stored = await storedToken(aws);
   expect(stored).toBeDefined();
   expect(stored).not.toBe(lost);
   // The token nobody kept no longer works; the stored one registers the proxy's server.
@@ -132,7 +140,7 @@ test('a crash between creating the proxy and storing its token, re-run: one prox
   const again = await step({ config, region: region('us-west-2'), phase: 'before-cluster', aws, logger });
   expect(again?.proxy?.result).toBe('kept');
   expect(again?.provisionerKey?.result).toBe('kept');
-  expect(await readSecretIfExists(aws, 'us-west-2', 'coderdemo/coder-proxy-token')).toBe(stored);
+  expect(await storedToken(aws)).toBe(stored);
   expect(standIn.api!.listProxies()).toHaveLength(2);
 
   // The gate now sees a healthy proxy.
@@ -201,7 +209,7 @@ test('proxy delete is a separate decision: it removes the proxy, a later apply r
   const { deleteWorkspaceProxy } = await import('../../src/apply/delete-workspace-proxy.js');
   const aws = new AwsClientFactory();
   const logger = new MemoryLogger();
-  const before = await readSecretIfExists(aws, 'us-west-2', 'coderdemo/coder-proxy-token');
+  const before = await storedToken(aws);
   const deleted = await deleteWorkspaceProxy({
     config,
     region: 'us-west-2',
@@ -224,7 +232,7 @@ test('proxy delete is a separate decision: it removes the proxy, a later apply r
   const step = coderStepFor({ caFile: ca.certFile, resolve });
   const r = await step({ config, region: region('us-west-2'), phase: 'before-cluster', aws, logger });
   expect(r?.proxy?.result).toBe('created');
-  const stored = await readSecretIfExists(aws, 'us-west-2', 'coderdemo/coder-proxy-token');
+  const stored = await storedToken(aws);
   expect(stored).not.toBe(before);
   expect(await register(stored!)).toBe(201);
 });
