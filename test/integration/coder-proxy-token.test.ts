@@ -236,3 +236,38 @@ test('proxy delete is a separate decision: it removes the proxy, a later apply r
   expect(stored).not.toBe(before);
   expect(await register(stored!)).toBe(201);
 });
+
+test('licence: installed when the secret holds one Coder lacks, unchanged after; absent is said plainly', async () => {
+  const { sandboxLicenseJwt } = await import('../../src/sandbox/sandbox-coder-secrets.js');
+  const { storeSecret } = await import('../../src/aws/secrets/secret-store.js');
+  const { encodeSecretField } = await import('../../src/coder/coder-secret-values.js');
+  const step = coderStepFor({ caFile: ca.certFile, resolve });
+  const aws = new AwsClientFactory();
+  const logger = new MemoryLogger();
+  const before = standIn.api!.licenses.length;
+  const renewed = sandboxLicenseJwt();
+  await storeSecret(aws, 'us-east-2', {
+    name: 'coderdemo/coder-license',
+    value: encodeSecretField('license', renewed),
+    description: 'renewed',
+    tags: {},
+  });
+  const changed = await step({ config, region: region('us-east-2'), phase: 'after-cluster', aws, logger });
+  expect(changed?.license?.result).toBe('installed');
+  expect(standIn.api!.licenses).toHaveLength(before + 1);
+  const same = await step({ config, region: region('us-east-2'), phase: 'after-cluster', aws, logger });
+  expect(same?.license?.result).toBe('unchanged');
+  expect(standIn.api!.licenses).toHaveLength(before + 1);
+  expect(logger.text()).not.toContain(renewed);
+  expect(JSON.stringify([changed, same])).not.toContain(renewed);
+
+  const { DeleteSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+  await aws
+    .secretsManager('us-east-2')
+    .send(new DeleteSecretCommand({ SecretId: 'coderdemo/coder-license', ForceDeleteWithoutRecovery: true }));
+  const absent = await step({ config, region: region('us-east-2'), phase: 'after-cluster', aws, logger });
+  expect(absent?.license).toMatchObject({ result: 'absent' });
+  expect(absent?.license?.message).toMatch(
+    /^no licence: coderdemo\/coder-license does not exist in us-east-2/,
+  );
+});
