@@ -13,7 +13,7 @@ import { hasUnresolved, list, objectError, rec, valueAt, type LocatedObject, typ
  * chart and the provisioner refuse. Each rule names its source file.
  */
 
-interface EnvVar {
+export interface EnvVar {
   index: number;
   value?: string;
   secret?: { name: string; key: string };
@@ -23,13 +23,13 @@ function chartOf(o: LocatedObject): string {
   return String(rec(rec(rec(o.object.spec)?.chart)?.spec)?.chart ?? '');
 }
 
-function releases(region: RegionObjects, chart: string): LocatedObject[] {
+export function releases(region: RegionObjects, chart: string): LocatedObject[] {
   return region.objects.filter(
     (o) => o.object.kind === 'HelmRelease' && String(o.object.apiVersion).startsWith('helm.toolkit.fluxcd.io/') && chartOf(o) === chart,
   );
 }
 
-function envOf(o: LocatedObject): Map<string, EnvVar> {
+export function envOf(o: LocatedObject): Map<string, EnvVar> {
   const out = new Map<string, EnvVar>();
   list(valueAt(o.object, 'spec.values.coder.env')).forEach((e, index) => {
     const entry = rec(e);
@@ -46,7 +46,7 @@ function envOf(o: LocatedObject): Map<string, EnvVar> {
   return out;
 }
 
-const envPath = (v: EnvVar) => `spec.values.coder.env[${v.index}]`;
+export const envPath = (v: EnvVar) => `spec.values.coder.env[${v.index}]`;
 const isSet = (v: EnvVar | undefined) => v !== undefined && (v.secret !== undefined || (v.value ?? '') !== '');
 /** serpent's StringArray reads an environment variable as comma-separated values. */
 const csv = (v: EnvVar | undefined) => (v?.value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -146,7 +146,7 @@ function declaredFeatures(rendered: RenderedGitops): LicensedFeature[] {
       field: 'spec.chart',
       fatal: false,
       why:
-        `${coderRegions.length} enabled regions (${names}) run a Coder server on the one shared database, so each is a replica of one deployment: ` +
+        `${coderRegions.length} enabled regions (${names}) run a full Coder server on the one shared database (coder: primary and replica), so each is a replica of one deployment: ` +
         '"You have multiple replicas but high availability is an Enterprise feature. You will be unable to connect to workspaces." (enterprise/coderd/license/license.go)',
     });
   }
@@ -259,7 +259,7 @@ function accessUrls(rendered: RenderedGitops, region: RegionObjects, c: LocatedO
 }
 
 /** The cluster variable the NLB's certificate annotation is written with. */
-function certificateVariable(region: RegionObjects): string | undefined {
+export function certificateVariable(region: RegionObjects): string | undefined {
   for (const o of region.objects) {
     if (o.object.kind !== 'Service') continue;
     const raw = rec(rec(o.raw.metadata)?.annotations)?.['service.beta.kubernetes.io/aws-load-balancer-ssl-cert'];
@@ -270,7 +270,7 @@ function certificateVariable(region: RegionObjects): string | undefined {
 }
 
 /** Data keys an ExternalSecret writes into its target Secret (template data when templated, else data[].secretKey). */
-function externalSecretTargets(region: RegionObjects): Map<string, { object: LocatedObject; keys: Set<string>; templates: Map<string, string> }> {
+export function externalSecretTargets(region: RegionObjects): Map<string, { object: LocatedObject; keys: Set<string>; templates: Map<string, string> }> {
   const out = new Map<string, { object: LocatedObject; keys: Set<string>; templates: Map<string, string> }>();
   for (const o of region.objects) {
     if (o.object.kind !== 'ExternalSecret' || !String(o.object.apiVersion).startsWith('external-secrets.io/')) continue;

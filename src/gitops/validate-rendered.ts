@@ -2,6 +2,7 @@ import type { ConfigurationError } from '../util/errors.js';
 import type { ConfigLines } from './config-lines.js';
 import type { GitopsConfig } from './types.js';
 import { licensedFeatures, validateCoder } from './validate-coder.js';
+import { validateCoderTopology } from './validate-coder-topology.js';
 import { validateCrdRules } from './validate-crd-rules.js';
 import { validateDisruption } from './validate-disruption.js';
 import { validateLoadBalancer } from './validate-load-balancer.js';
@@ -23,6 +24,7 @@ export function validateRendered(config: GitopsConfig, lines: ConfigLines): Conf
     ...validateDisruption(rendered),
     ...validateLoadBalancer(rendered),
     ...validateCoder(rendered),
+    ...validateCoderTopology(rendered),
     ...validateSecretProducers(rendered),
   ];
   const seen = new Set<string>();

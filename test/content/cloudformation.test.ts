@@ -38,7 +38,17 @@ function regionNamed(name: string): RawRegion {
 describe('CloudFormation templates', () => {
   it('include every stack the environment runs', () => {
     expect([...byName.keys()].sort()).toEqual(
-      ['aurora', 'certificates', 'dns', 'eks', 'github-oidc', 'network', 'peering-routes'].sort(),
+      // coder-mesh: only `coder: replica` regions run it (8080 between the VPCs).
+      [
+        'aurora',
+        'certificates',
+        'coder-mesh',
+        'dns',
+        'eks',
+        'github-oidc',
+        'network',
+        'peering-routes',
+      ].sort(),
     );
   });
 
