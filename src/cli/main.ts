@@ -13,6 +13,7 @@ usage: coder-gitops <command> [options]   (--help after a command for its option
   sandbox    the whole pipeline on this machine: moto, local HTTPS endpoints, Knot DNS (npm start)
   status-page     render the static status page from the synthetics history
   history-append  record one synthetics report on the history branch (fetch, rebase, retry)
+  proxy delete  delete a region's Coder workspace proxy (a person's decision; draining never does it)
   doctor     the GitHub settings the trust rests on: OIDC subject template, environment, branch protection
 
 The same engines as the GitHub Actions; AWS credentials from the SDK's default chain, or
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'status-page': async () => (await import('./status-page-command.js')).statusPageCommand,
   'history-append': async () => (await import('./history-append-command.js')).historyAppendCommand,
   doctor: async () => (await import('./doctor-command.js')).doctorCommand,
+  proxy: async () => (await import('./proxy-command.js')).proxyCommand,
 };
 
 /** Run the CLI; returns the exit code. User mistakes print one clear message, never a stack trace. */

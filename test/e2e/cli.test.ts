@@ -11,7 +11,7 @@ test('an unknown command or option is one clear line and exit 2, never a stack t
   const unknown = await runCli(['deploy']);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain(
-    "unknown command 'deploy' (use one of validate, plan, apply, verify, drift, sandbox, status-page, history-append, doctor)",
+    "unknown command 'deploy' (use one of validate, plan, apply, verify, drift, sandbox, status-page, history-append, doctor, proxy)",
   );
   const option = await runCli(['apply', '--dns', 'drain']);
   expect(option.code).toBe(2);
@@ -31,3 +31,19 @@ test('plan --offline gives the offline plan as JSON for scripts', async () => {
   expect(report.offlineReason).toContain('--offline');
   expect(report.regions.map((r) => r.region)).toEqual(['us-west-2']);
 }, 60_000);
+
+test('proxy delete refuses the hub and wants --yes before deleting anything', async () => {
+  const hub = await runCli(['proxy', 'delete', '--region', 'us-east-2', '--yes']);
+  expect(hub.code).toBe(2);
+  expect(hub.stderr).toContain(
+    "input '--region': us-east-2 is the hub: it runs the primary, not a workspace proxy",
+  );
+  const noYes = await runCli(['proxy', 'delete', '--region', 'us-west-2']);
+  expect(noYes.code).toBe(2);
+  expect(noYes.stderr).toContain(
+    "input '--yes': deleting the workspace proxy of us-west-2 is not undone by a re-run: add --yes",
+  );
+  const verb = await runCli(['proxy', 'remove', '--region', 'us-west-2']);
+  expect(verb.code).toBe(2);
+  for (const r of [hub, noYes, verb]) expect(r.stderr).not.toMatch(/\n\s+at /);
+});
