@@ -34,6 +34,7 @@ export const FIELD_NAMES = [
   'coderGithubAllowedOrgs', // comma-joined coder.github.allowedOrgs (CODER_OAUTH2_GITHUB_ALLOWED_ORGS), "" when allowEveryone
   'coderGithubAllowEveryone', // "true" | "false" (CODER_OAUTH2_GITHUB_ALLOW_EVERYONE)
   'coderProvisionerDaemons', // built-in provisioners per Coder replica: "3" without a licence, "0" with one (external provisioners)
+  'coderVersion', // platform.yaml coder.version: the chart version of every Coder HelmRelease (${coder_version}), set per region by apply-region
 ] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
 
@@ -71,6 +72,11 @@ export interface CoderConfig {
   license: 'none' | 'premium' | 'enterprise';
   /** GitHub sign-in: exactly one of a non-empty `allowedOrgs` or `allowEveryone: true`. */
   github?: { allowedOrgs: string[]; allowEveryone: boolean };
+  /**
+   * The Coder release every region runs (chart version of coder and coder-provisioner, e.g. `2.27.1`),
+   * declared once; apply-region writes it per region as `coder_version`, primary first (src/gitops/coder-version.ts).
+   */
+  version?: string;
 }
 
 /** Built-in provisioner daemons per Coder replica: Coder's default (3) without a licence, none when external provisioners run. */
