@@ -6,6 +6,7 @@ import { parseTemplate } from './cfn-yaml.js';
 import { readRegularFile } from './regular-files.js';
 import { FieldReader, describeValue } from './field-reader.js';
 import {
+  CODER_MODES,
   FIELD_NAMES,
   type CoderConfig,
   type FieldName,
@@ -52,7 +53,7 @@ const PLATFORM_KEYS = [
   'allowedSources',
   'coder',
 ] as const;
-const REGION_KEYS = ['region', 'role', 'enabled', 'wave', 'vpcCidr', 'stacks', 'clusterVars'] as const;
+const REGION_KEYS = ['region', 'role', 'coder', 'enabled', 'wave', 'vpcCidr', 'stacks', 'clusterVars'] as const;
 const STACK_KEYS = ['name', 'template', 'deployRegion', 'dependsOn', 'parameters'] as const;
 
 const SOURCE_EXPECTED =
@@ -336,7 +337,7 @@ function readAllowedSources(r: FieldReader, value: unknown): string[] {
 }
 
 function readRegion(r: FieldReader, value: unknown, name: string): RegionConfig | undefined {
-  const o = r.object(value, '', REGION_KEYS, ['region', 'role', 'enabled', 'wave', 'vpcCidr', 'stacks']);
+  const o = r.object(value, '', REGION_KEYS, ['region', 'role', 'coder', 'enabled', 'wave', 'vpcCidr', 'stacks']);
   if (!o) return undefined;
   const errorsBefore = r.errors.length;
   const region = r.string(o.region, 'region', REGION_PATTERN, 'a region name such as us-west-2');
@@ -344,6 +345,8 @@ function readRegion(r: FieldReader, value: unknown, name: string): RegionConfig 
     r.error('region', `expected "${name}" (the file name), got "${region}"`);
   }
   const role = r.oneOf(o.role, 'role', ['hub', 'spoke'] as const);
+  // Which Coder runs here (types.ts, CoderMode); the rules across regions are src/gitops/validate-coder.ts.
+  const coder = r.oneOf(o.coder, 'coder', CODER_MODES);
   const enabled = r.boolean(o.enabled, 'enabled');
   const wave = r.integer(o.wave, 'wave', 1);
   const vpcCidr = r.string(o.vpcCidr, 'vpcCidr');
@@ -353,7 +356,7 @@ function readRegion(r: FieldReader, value: unknown, name: string): RegionConfig 
   const stacks = readStacks(r, o.stacks, 'stacks');
   const { sources: clusterVars, types: clusterVarTypes } = readClusterVars(r, o.clusterVars);
   if (r.errors.length > errorsBefore) return undefined;
-  return { file: r.file, name, role: role!, enabled: enabled!, wave: wave!, vpcCidr: vpcCidr!, stacks, clusterVars, clusterVarTypes };
+  return { file: r.file, name, role: role!, coder: coder!, enabled: enabled!, wave: wave!, vpcCidr: vpcCidr!, stacks, clusterVars, clusterVarTypes };
 }
 
 async function listYaml(dir: string, rel: string, errors: ConfigurationError[], gitopsDir: string): Promise<string[]> {

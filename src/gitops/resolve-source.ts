@@ -130,6 +130,7 @@ export function accountRegion(config: GitopsConfig): RegionConfig {
     file: config.platform.file,
     name: account.region,
     role: existing?.role ?? 'spoke',
+    coder: existing?.coder ?? 'proxy',
     enabled: true,
     wave: 0,
     vpcCidr: existing?.vpcCidr ?? '',

@@ -124,10 +124,24 @@ export interface StackSpec {
   line?: number;
 }
 
+/**
+ * How a region runs Coder (`coder:` in `regions/<region>.yaml`), Coder's own topology:
+ * - `primary`: the control plane (coderd, dashboard and API) next to the shared database; exactly one
+ *   among enabled regions, and it is the hub;
+ * - `proxy`: a workspace proxy (`coder wsproxy`, the chart's `coder.workspaceProxy: true`) registered with
+ *   the primary, serving workspace apps on `*.<region>.<domain>`; no database access needed;
+ * - `replica`: another full coderd on the shared database (Coder's high availability): needs the licence
+ *   (premium/enterprise) and port 8080 open between the VPCs for replica relay (src/gitops/validate-coder.ts).
+ */
+export const CODER_MODES = ['primary', 'proxy', 'replica'] as const;
+export type CoderMode = (typeof CODER_MODES)[number];
+
 export interface RegionConfig {
   file: string;
   name: string; // file name without .yaml; must equal the `region` key
   role: 'hub' | 'spoke';
+  /** How this region runs Coder (see {@link CoderMode}). */
+  coder: CoderMode;
   enabled: boolean;
   wave: number; // 1 = first; the hub is in wave 1
   vpcCidr: string;

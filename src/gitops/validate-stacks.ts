@@ -77,6 +77,7 @@ export function validateStacks(config: GitopsConfig, lines: ConfigLines): Config
       file: config.platform.file,
       name: config.platform.account.region,
       role: 'spoke',
+      coder: 'proxy',
       enabled: true,
       wave: 0,
       vpcCidr: '',

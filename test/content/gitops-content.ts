@@ -82,6 +82,7 @@ export interface RawRegion {
   file: string;
   region: string;
   role: 'hub' | 'spoke';
+  coder: 'primary' | 'proxy' | 'replica';
   enabled: boolean;
   wave: number;
   vpcCidr: string;

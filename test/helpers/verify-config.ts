@@ -11,6 +11,7 @@ export function verifyTestConfig(opts: {
     file: `/gitops/regions/${r.name}.yaml`,
     name: r.name,
     role: r.role ?? (i === 0 ? 'hub' : 'spoke'),
+    coder: i === 0 ? 'primary' : 'proxy',
     enabled: r.enabled ?? true,
     wave: i === 0 ? 1 : 2,
     vpcCidr: `10.${i}.0.0/16`,

@@ -13,6 +13,7 @@ function region(
     file: `regions/${name}.yaml`,
     name,
     role: 'spoke',
+    coder: 'proxy',
     enabled,
     wave: 2,
     vpcCidr: '10.1.0.0/16',

@@ -60,6 +60,7 @@ function config(): GitopsConfig {
         file: 'regions/us-east-2.yaml',
         name: 'us-east-2',
         role: 'hub',
+        coder: 'primary',
         enabled: true,
         wave: 1,
         vpcCidr: '10.0.0.0/16',

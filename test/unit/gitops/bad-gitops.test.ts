@@ -70,6 +70,19 @@ describe('the broken-configuration corpus', () => {
       ],
     ],
     [
+      'a Coder mode that is not one of Coder\'s topologies names the allowed ones',
+      (f) => f('regions/us-west-2.yaml', replace('coder: proxy', 'coder: edge')),
+      [/^gitops\/regions\/us-west-2\.yaml:\d+ \(coder\): expected one of primary, proxy, replica, got "edge"$/],
+    ],
+    [
+      'a region without its Coder mode is refused',
+      (f) => f('regions/us-west-2.yaml', replace('coder: proxy\n', '')),
+      [
+        'gitops/regions/us-west-2.yaml:1: missing required key "coder"',
+        'gitops/regions/us-west-2.yaml:1 (coder): expected one of primary, proxy, replica, got nothing',
+      ],
+    ],
+    [
       'a load-balancer listener port that is not a TCP port',
       (f) => f('platform.yaml', replace(/serviceName: coder\n/, 'serviceName: coder\n  listenerPorts: [443, 70000, http]\n')),
       [
@@ -86,7 +99,7 @@ describe('the broken-configuration corpus', () => {
       'a typo in a key is not ignored',
       (f) => f('regions/us-east-2.yaml', replace('clusterVars:', 'clusterVar:')),
       [
-        'gitops/regions/us-east-2.yaml:14 (clusterVar): unknown key "clusterVar" (did you mean "clusterVars"?); allowed keys: region, role, enabled, wave, vpcCidr, stacks, clusterVars',
+        'gitops/regions/us-east-2.yaml:14 (clusterVar): unknown key "clusterVar" (did you mean "clusterVars"?); allowed keys: region, role, coder, enabled, wave, vpcCidr, stacks, clusterVars',
       ],
     ],
     [

@@ -6,7 +6,7 @@ function stack(name: string, dependsOn: string[] = [], parameters: Record<string
   return { name, template: name, dependsOn, parameters, line: 10 };
 }
 function region(name: string, stacks: StackSpec[], wave = 1, role: 'hub' | 'spoke' = 'spoke'): RegionConfig {
-  return { file: `gitops/regions/${name}.yaml`, name, role, enabled: true, wave, vpcCidr: '10.0.0.0/16', stacks, clusterVars: {} };
+  return { file: `gitops/regions/${name}.yaml`, name, role, coder: role === 'hub' ? 'primary' : 'proxy', enabled: true, wave, vpcCidr: '10.0.0.0/16', stacks, clusterVars: {} };
 }
 const out = (s: string, region?: string): ValueSource => ({ kind: 'output', stack: s, outputKey: 'X', ...(region ? { region } : {}) });
 
