@@ -10,6 +10,7 @@ import type { Logger } from '../util/logger.js';
 import { realSleep } from '../util/retry.js';
 import type { ResolveOverride } from '../verify/resolve-overrides.js';
 import { applyStack, failureMessage, notReachedStack } from './apply-stack.js';
+import type { CoderPhase, CoderStep } from './coder-region-step.js';
 import type { AppliedStack, ApplyReport, RegionApplyReport, RegionOutputs } from './apply-types.js';
 import { applyRegionDns } from './region-dns.js';
 import { readRegionOutputs } from './region-outputs.js';
@@ -59,6 +60,8 @@ export interface ApplyOptions {
   verifier?: RegionVerifier;
   /** The cluster step; absent = reported as not run. */
   clusterStep?: ClusterStep;
+  /** The Coder API side (workspace proxies, licence, provisioner keys); absent = not run. */
+  coderStep?: CoderStep;
 }
 
 interface RunState {
@@ -150,6 +153,18 @@ async function applyRegionStacks(
   return { failed: error !== undefined, error };
 }
 
+/** Whether the Coder step changed anything (a proxy, token, licence or key made). */
+function coderChanged(report: RegionApplyReport): boolean {
+  const c = report.coder;
+  return (
+    c?.proxy?.result === 'created' ||
+    c?.proxy?.result === 'regenerated' ||
+    c?.license?.result === 'installed' ||
+    c?.provisionerKey?.result === 'created' ||
+    c?.provisionerKey?.result === 'recreated'
+  );
+}
+
 async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Promise<RegionApplyReport> {
   const { opts } = run;
   const started = run.now();
@@ -183,7 +198,42 @@ async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Pr
   } else if (!failed) {
     const outputs = await clusterOutputs(run, region);
     const clusterName = `${opts.config.platform.project}-${region.name}`;
-    if (opts.cluster === 'skip') {
+    // A proxy's token must exist before its cluster starts the proxy; the primary's work needs it Ready.
+    const coder = async (phase: CoderPhase): Promise<void> => {
+      if (!opts.coderStep || failed) return;
+      if (opts.dryRun) {
+        report.coder ??= { status: 'skipped', reason: 'dry run: the Coder API is not called' };
+        return;
+      }
+      const r = await log.group(`${region.name}: Coder (${region.coder})`, () =>
+        opts.coderStep!({ config: opts.config, region, phase, aws: opts.aws, logger: log }),
+      );
+      if (!r) return;
+      report.coder = r;
+      if (r.status === 'failed') {
+        failed = true;
+        report.error = `coder: ${r.reason ?? 'failed'}`;
+      }
+    };
+    // Before promotion: a separate report field, so the steps' report stays readable.
+    const coderGate = async (): Promise<void> => {
+      if (!opts.coderStep || opts.dryRun) return;
+      const r = await log.group(`${region.name}: Coder promotion gate`, () =>
+        opts.coderStep!({ config: opts.config, region, phase: 'before-dns', aws: opts.aws, logger: log }),
+      );
+      if (!r) return;
+      report.coder = { ...(report.coder ?? { status: 'ok' }), gate: r.gate };
+      if (r.status === 'failed') {
+        failed = true;
+        report.coder.status = 'failed';
+        report.coder.reason = r.reason;
+        report.error = `coder: ${r.reason ?? 'failed'}`;
+      }
+    };
+    await coder('before-cluster');
+    if (failed) {
+      report.cluster = { status: 'skipped', reason: 'the Coder step failed' };
+    } else if (opts.cluster === 'skip') {
       report.cluster = { status: 'skipped', reason: 'cluster: skip' };
     } else if (!opts.clusterStep) {
       report.cluster = {
@@ -208,6 +258,8 @@ async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Pr
         report.error = `cluster: ${report.cluster.reason ?? 'failed'}`;
       }
     }
+    await coder('after-cluster');
+    if (!failed && opts.dns === 'promote') await coderGate();
     if (!failed) {
       const { dns, verify } = await log.group(`${region.name}: DNS (${opts.dns})`, () =>
         regionDns(run, region, outputs, log),
@@ -224,7 +276,8 @@ async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Pr
   else if (opts.dryRun) report.status = 'dry-run';
   else if (
     report.stacks.some((s) => s.result === 'created' || s.result === 'updated') ||
-    report.dns?.status === 'changed'
+    report.dns?.status === 'changed' ||
+    coderChanged(report)
   )
     report.status = 'applied';
   else report.status = 'no-changes';

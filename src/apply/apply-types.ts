@@ -3,6 +3,7 @@ import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import type { DnsMode } from '../aws/route53/alias-records.js';
 import type { ClusterReport } from '../cluster/ensure-cluster.js';
 import type { ReviewDecision } from '../review/review-decision.js';
+import type { CoderRegionReport } from './coder-region-step.js';
 
 /** What happened to one stack. */
 export type StackResult =
@@ -69,6 +70,8 @@ export interface RegionApplyReport {
   stacks: AppliedStack[];
   cluster: Pick<ClusterReport, 'status' | 'reason'> & Partial<ClusterReport>;
   verify?: RegionVerifyReport;
+  /** The Coder API side: licence, workspace proxy, provisioner key (identifiers only, never a token). */
+  coder?: CoderRegionReport;
   dns?: RegionDnsReport;
   /** Why the region failed or was skipped. */
   error?: string;

@@ -7,7 +7,7 @@ import { runVerify } from '../verify/verify-engine.js';
 import { parseCommandArgs, str } from './args.js';
 import { awsFactory, COMMON_OPTIONS, commonSettings, emit } from './common.js';
 
-export const VERIFY_HELP = `coder-gitops verify [--region all|<names>] [--checks https,tls,routing,health,cold-start,versions]
+export const VERIFY_HELP = `coder-gitops verify [--region all|<names>] [--checks https,tls,routing,health,cold-start,versions,coder]
     [--resolve host:port:address[:port]]... [--ca-file PEM] [--nameserver host[:port]] [--attempts 3]
     [--aws] [--role-to-assume ARN] [--gitops-dir gitops] [--json]
   Synthetic checks, as the verify-endpoints action runs them. --aws (or --role-to-assume) adds the

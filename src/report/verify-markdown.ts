@@ -23,9 +23,10 @@ const FAMILY_TITLE: Record<CheckName, string> = {
   versions: 'Coder versions',
   health: 'Route 53 health checks',
   routing: 'Latency routing',
+  coder: 'Coder: workspace proxies, health report, provisioners',
 };
 
-const ORDER: CheckName[] = ['https', 'tls', 'versions', 'cold-start', 'health', 'routing'];
+const ORDER: CheckName[] = ['https', 'tls', 'versions', 'coder', 'cold-start', 'health', 'routing'];
 
 function ms(n: number | undefined): string {
   return n === undefined ? '–' : `${Math.round(n)}`;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { CoderApiState } from './coder-api-state.js';
 
 export interface CoderStandInOptions {
   /** 0 = a free port. */
@@ -20,6 +21,11 @@ export interface CoderStandInOptions {
   idleMs?: number;
   /** HTTP status for every request (simulates a broken region). */
   forceStatus?: number;
+  /**
+   * The primary's API (licences, workspace proxies, provisioner keys, health report) with this owner
+   * session token; absent = a region that only answers buildinfo and the database path.
+   */
+  ownerToken?: string;
 }
 
 export interface CoderStandIn {
@@ -27,19 +33,28 @@ export interface CoderStandIn {
   /** Requests served, by path. */
   requests: Map<string, number>;
   setVersion(version: string): void;
+  /** The primary's API state, when `ownerToken` was given. */
+  api?: CoderApiState;
   close(): Promise<void>;
 }
 
 /**
  * An HTTPS server that answers the few endpoints verify uses like Coder does: `/api/v2/buildinfo`
  * (no database) and `/api/v2/users/first` (counts users: touches the database, so it pays the
- * cold start), 404 otherwise.
+ * cold start); with `ownerToken`, the primary's API apply-region and verify use
+ * (src/sandbox/coder-api-state.ts, which also says what it does not model); 404 otherwise.
  */
 export async function startCoderStandIn(opts: CoderStandInOptions): Promise<CoderStandIn> {
   const [cert, key] = await Promise.all([readFile(opts.certFile), readFile(opts.keyFile)]);
   let version = opts.version ?? 'v2.27.1+abc1234';
   const coldPath = opts.coldStartPath ?? '/api/v2/users/first';
   const requests = new Map<string, number>();
+  // The one place the reported version lives: buildinfo and the health report read it (issue 18 makes it
+  // follow the HelmRelease).
+  const currentVersion = (): string => version;
+  const api = opts.ownerToken
+    ? new CoderApiState({ ownerToken: opts.ownerToken, version: currentVersion })
+    : undefined;
   let lastDbAt = Number.NEGATIVE_INFINITY;
   let dbEverUsed = false;
 
@@ -56,10 +71,27 @@ export async function startCoderStandIn(opts: CoderStandInOptions): Promise<Code
       json(res, opts.forceStatus, { message: 'stand-in forced failure' });
       return;
     }
+    if (api?.handles(path)) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const answer = api.answer(
+          req.method ?? 'GET',
+          path,
+          req.headers,
+          Buffer.concat(chunks).toString('utf8'),
+        );
+        if (answer.status === 204) {
+          res.writeHead(204);
+          res.end();
+        } else json(res, answer.status, answer.body);
+      });
+      return;
+    }
     if (req.method === 'GET' && path === '/api/v2/buildinfo') {
       json(res, 200, {
         external_url: `https://github.com/coder/coder/commit/${version.split('+')[1] ?? 'unknown'}`,
-        version,
+        version: currentVersion(),
         dashboard_url: opts.accessUrl ?? `https://${req.headers.host ?? 'localhost'}`,
         telemetry: false,
         workspace_proxy: false,
@@ -92,6 +124,7 @@ export async function startCoderStandIn(opts: CoderStandInOptions): Promise<Code
   return {
     port: (server.address() as AddressInfo).port,
     requests,
+    ...(api ? { api } : {}),
     setVersion(v: string) {
       version = v;
     },

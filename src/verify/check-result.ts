@@ -3,7 +3,7 @@
  * and the environment's known behaviours (reported, never paged on).
  */
 
-export type CheckName = 'https' | 'tls' | 'routing' | 'health' | 'cold-start' | 'versions';
+export type CheckName = 'https' | 'tls' | 'routing' | 'health' | 'cold-start' | 'versions' | 'coder';
 
 export const CHECK_NAMES: readonly CheckName[] = [
   'https',
@@ -12,6 +12,7 @@ export const CHECK_NAMES: readonly CheckName[] = [
   'health',
   'cold-start',
   'versions',
+  'coder',
 ];
 
 /**

@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import type { AwsClientFactory } from '../aws/client-factory.js';
+import type { CoderClient } from '../coder/coder-client.js';
 import type { GitopsConfig } from '../gitops/types.js';
 import { errorMessage, InputError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { realSleep } from '../util/retry.js';
 import {
   CHECK_NAMES,
+  notRun,
   overallStatus,
   type CheckName,
   type CheckResult,
@@ -22,6 +24,7 @@ import type { ResolveOverride } from './resolve-overrides.js';
 import { runRoutingChecks } from './routing-check.js';
 import type { VerifyContext } from './verify-context.js';
 import { checkVersions } from './versions-check.js';
+import { runCoderChecks } from './coder-check.js';
 
 export type { CheckName } from './check-result.js';
 
@@ -42,6 +45,8 @@ export interface VerifyOptions {
   attempts: number;
   /** Present = the AWS-side checks (health, Aurora, TestDNSAnswer). */
   aws?: AwsClientFactory;
+  /** The primary's API with an owner token: the `coder` checks (proxies, health report, provisioners). */
+  coder?: CoderClient;
   logger: Logger;
   now?: () => Date;
   random?: () => number;
@@ -185,6 +190,22 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       logResults(log, r.results);
       results.push(...r.results);
       matrix = r.matrix;
+    });
+  }
+
+  if (want.has('coder')) {
+    await log.group('Coder (workspace proxies, health report, provisioners)', async () => {
+      const c = opts.coder
+        ? await runCoderChecks(opts.coder, ctx.config, ctx.regions)
+        : [
+            notRun(
+              'coder',
+              'Coder API',
+              'no Coder owner token given: the verify role does not read it (apply-region runs these checks before promoting a region)',
+            ),
+          ];
+      logResults(log, c);
+      results.push(...c);
     });
   }
 

@@ -234,6 +234,46 @@ export const DENY_TABLE: DenyCell[] = [
         .split('oidc-provider/token.actions.githubusercontent.com')
         .join('oidc-provider/not-github'),
   })),
+  // apply's Coder step: the tokens it writes it never reads back, and it writes no other secret.
+  {
+    role: 'deploy',
+    guard: 'no GetSecretValue of the Coder proxy token it writes',
+    call: {
+      action: 'secretsmanager:GetSecretValue',
+      resource: `arn:aws:secretsmanager:us-west-2:${ACCOUNT}:secret:${PROJECT}/coder-proxy-token-AbCdEf`,
+    },
+    breakIt: (t) =>
+      edit(
+        t,
+        '${Project}/coder-license-??????\n',
+        '${Project}/coder-license-??????\n                  - !Sub arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:${Project}/coder-proxy-token-??????\n',
+      ),
+  },
+  ...(
+    [
+      [
+        'secretsmanager:PutSecretValue',
+        `${PROJECT}/coder-owner-token-AbCdEf`,
+        "the operator's Coder owner token",
+      ],
+      ['secretsmanager:PutSecretValue', `${PROJECT}/github-oauth-AbCdEf`, 'any other secret'],
+      [
+        'secretsmanager:CreateSecret',
+        `${PROJECT}/coder-proxy-token-evil`,
+        'a name that only starts like the proxy token',
+      ],
+    ] as [string, string, string][]
+  ).map(([action, name, what]): DenyCell => ({
+    role: 'deploy',
+    guard: `no ${action.split(':')[1]} on ${what}`,
+    call: { action, resource: `arn:aws:secretsmanager:us-east-2:${ACCOUNT}:secret:${name}` },
+    breakIt: (t) =>
+      edit(
+        t,
+        '${Project}/coder-proxy-token\n',
+        '${Project}/coder-proxy-token\n                  - !Sub arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:${Project}/*\n',
+      ),
+  })),
   {
     role: 'deploy',
     guard: 'Route 53: only the Coder names',

@@ -80,6 +80,58 @@ const DECLARED: { role: RoleKey; why: string; call: IamCall }[] = [
       resource: `arn:aws:secretsmanager:us-east-2:${ACCOUNT}:secret:${PROJECT}/flux-system/git-AbCdEf`,
     },
   },
+  // apply's Coder step (src/apply/coder-region-step.ts); the sandbox records them too once re-recorded.
+  ...(
+    [
+      ['secretsmanager:GetSecretValue', 'us-east-2', 'coder-owner-token-AbCdEf', 'the owner token (hub)'],
+      [
+        'secretsmanager:GetSecretValue',
+        'us-east-2',
+        'coder-owner-token',
+        'the owner token, not created yet (the error says how)',
+      ],
+      ['secretsmanager:GetSecretValue', 'us-east-2', 'coder-license-AbCdEf', 'the licence (hub)'],
+      ['secretsmanager:GetSecretValue', 'us-east-2', 'coder-license', 'the licence, absent: no licence'],
+      [
+        'secretsmanager:DescribeSecret',
+        'us-west-2',
+        'coder-proxy-token',
+        'whether the proxy token was stored (not yet)',
+      ],
+      [
+        'secretsmanager:DescribeSecret',
+        'us-west-2',
+        'coder-proxy-token-AbCdEf',
+        'whether the proxy token was stored',
+      ],
+      ['secretsmanager:CreateSecret', 'us-west-2', 'coder-proxy-token', 'the proxy token, first time'],
+      ['secretsmanager:TagResource', 'us-west-2', 'coder-proxy-token', 'CreateSecret with tags'],
+      ['secretsmanager:PutSecretValue', 'us-west-2', 'coder-proxy-token-AbCdEf', 'a regenerated proxy token'],
+      [
+        'secretsmanager:DescribeSecret',
+        'us-east-2',
+        'coder-provisioner-key-AbCdEf',
+        'whether the provisioner key was stored',
+      ],
+      [
+        'secretsmanager:CreateSecret',
+        'us-east-2',
+        'coder-provisioner-key',
+        'the provisioner key, first time',
+      ],
+      ['secretsmanager:TagResource', 'us-east-2', 'coder-provisioner-key', 'CreateSecret with tags'],
+      [
+        'secretsmanager:PutSecretValue',
+        'us-west-2',
+        'coder-provisioner-key-AbCdEf',
+        'a remade provisioner key',
+      ],
+    ] as const
+  ).map(([action, region, name, why]) => ({
+    role: 'deploy' as RoleKey,
+    why: `coder step: ${why}`,
+    call: { action, resource: `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${PROJECT}/${name}` },
+  })),
   {
     role: 'deploy',
     why: 'apply reads the reviewed change set',

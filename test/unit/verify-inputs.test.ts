@@ -3,7 +3,15 @@ import { parseCheckNames, parseNameserver, verifyRegionNames } from '../../src/v
 import { InputError } from '../../src/util/errors.js';
 
 test('checks: empty means all, lists are deduplicated, unknown names say what is allowed', () => {
-  expect(parseCheckNames('')).toEqual(['https', 'tls', 'routing', 'health', 'cold-start', 'versions']);
+  expect(parseCheckNames('')).toEqual([
+    'https',
+    'tls',
+    'routing',
+    'health',
+    'cold-start',
+    'versions',
+    'coder',
+  ]);
   expect(parseCheckNames('tls, https,tls')).toEqual(['tls', 'https']);
   expect(() => parseCheckNames('https,dns')).toThrow(InputError);
   expect(() => parseCheckNames('https,dns')).toThrow(/unknown check 'dns' \(choose from https, tls/);
