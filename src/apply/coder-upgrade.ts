@@ -14,8 +14,8 @@ import type { Logger } from '../util/logger.js';
 import { openPrimaryClient, type CoderAccess } from './coder-region-step.js';
 
 /**
- * The cluster variable a `replica` region's Coder HelmRelease reads its replica count from
- * (`${coder_replica_count:=1}`): apply-region writes 0 there before the primary migrates the schema.
+ * The cluster variable the Coder HelmRelease reads its replica count from (`replicaCount`, declared per
+ * region): apply-region writes 0 into a `replica` region before the primary migrates the schema.
  */
 export const CODER_REPLICA_COUNT_VAR = 'coder_replica_count';
 
