@@ -1,3 +1,4 @@
+import { healthCheckPath, primaryAccessUrl } from './coder-topology.js';
 import { provisionerDaemonsFor, type FieldName, type GitopsConfig, type RegionConfig, type StackSpec, type ValueSource } from './types.js';
 
 /** A source's value, or why it is not known yet (an output of a stack not applied). */
@@ -40,6 +41,12 @@ function fieldValue(field: FieldName, ctx: ResolveContext): Resolved {
       return known(ctx.region.name);
     case 'role':
       return known(ctx.region.role);
+    case 'coder':
+      return known(ctx.region.coder);
+    case 'coderHealthCheckPath':
+      return known(healthCheckPath(ctx.region));
+    case 'coderPrimaryAccessUrl':
+      return known(primaryAccessUrl(ctx.config));
     case 'wave':
       return known(String(ctx.region.wave));
     case 'vpcCidr':

@@ -19,6 +19,7 @@ export type ValueSource =
 export const FIELD_NAMES = [
   'region', // the region's name, e.g. us-west-2
   'role', // hub | spoke
+  'coder', // primary | proxy | replica (CoderMode)
   'wave',
   'vpcCidr',
   'project',
@@ -33,6 +34,8 @@ export const FIELD_NAMES = [
   'stackPrefix', // <project>-<region>
   'coderGithubAllowedOrgs', // comma-joined coder.github.allowedOrgs (CODER_OAUTH2_GITHUB_ALLOWED_ORGS), "" when allowEveryone
   'coderGithubAllowEveryone', // "true" | "false" (CODER_OAUTH2_GITHUB_ALLOW_EVERYONE)
+  'coderHealthCheckPath', // what the region's Route 53 health check probes, by Coder mode (coder-topology.ts)
+  'coderPrimaryAccessUrl', // https://<primary region>.<domain>: how proxies and provisioners reach the primary (coder-topology.ts)
   'coderProvisionerDaemons', // built-in provisioners per Coder replica: "3" without a licence, "0" with one (external provisioners)
   'coderVersion', // platform.yaml coder.version: the chart version of every Coder HelmRelease (${coder_version}), set per region by apply-region
 ] as const;

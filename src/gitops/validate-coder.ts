@@ -1,6 +1,9 @@
 import { normalizeName, desiredRecords } from '../aws/route53/alias-records.js';
 import { ConfigurationError } from '../util/errors.js';
 import { parseTemplate } from './cfn-yaml.js';
+import { servesApex } from './coder-topology.js';
+import { resolveStackParameters } from './resolve-source.js';
+import type { GitopsConfig, StackSpec } from './types.js';
 import { certificateCovers, certificateNames } from './validate-certificate-names.js';
 import { hasUnresolved, list, objectError, rec, valueAt, type LocatedObject, type RegionObjects, type RenderedGitops } from './validate-region-objects.js';
 
@@ -217,7 +220,8 @@ function accessUrls(rendered: RenderedGitops, region: RegionObjects, c: LocatedO
   const out: ConfigurationError[] = [];
   const { config } = rendered;
   const records = desiredRecords(config.platform.domain, region.region.name, { dnsName: 'nlb.invalid', hostedZoneId: 'Z0' }, undefined);
-  const dnsNames = [...records.own, ...records.latency].map((r) => normalizeName(r.Name ?? ''));
+  // A workspace proxy never joins the apex latency set (coder-topology.ts servesApex): its own names only.
+  const dnsNames = [...records.own, ...(servesApex(region.region) ? records.latency : [])].map((r) => normalizeName(r.Name ?? ''));
   const certVar = certificateVariable(region);
   const certNames = certVar ? certificateNames(config, region.region, certVar) : undefined;
   const access = env.get('CODER_ACCESS_URL');
@@ -370,7 +374,19 @@ const HEALTH_PATHS: Record<string, { ok: boolean; why: string; needsEnv?: [strin
   },
 };
 
-/** Every HTTP(S) Route 53 health check of a region's stacks probes a path that fails when Coder lost its database. */
+/** A health check's ResourcePath: a literal, or `!Ref` of a parameter resolved from the stack's sources (else its Default). */
+function resourcePath(value: unknown, template: Record<string, unknown>, stack: StackSpec, config: GitopsConfig, region: RegionObjects): string | undefined {
+  if (value === undefined) return '/';
+  if (typeof value === 'string') return value;
+  const ref = rec(value)?.Ref;
+  if (typeof ref !== 'string') return undefined;
+  const resolved = resolveStackParameters(stack, { config, outputs: () => undefined, region: region.region })[ref];
+  if (resolved?.known) return resolved.value;
+  const fallback = rec(rec(template.Parameters)?.[ref])?.Default;
+  return typeof fallback === 'string' ? fallback : undefined;
+}
+
+/** Every HTTP(S) Route 53 health check of a region's stacks probes a path that fails when Coder lost its database (a proxy's: /healthz). */
 function healthChecks(rendered: RenderedGitops): ConfigurationError[] {
   const out: ConfigurationError[] = [];
   const { config } = rendered;
@@ -392,7 +408,26 @@ function healthChecks(rendered: RenderedGitops): ConfigurationError[] {
         const field = `Resources.${logical}.Properties.HealthCheckConfig.ResourcePath`;
         const hc = rec(rec(rec(res)?.Properties)?.HealthCheckConfig) ?? {};
         if (!['HTTP', 'HTTPS', 'HTTP_STR_MATCH', 'HTTPS_STR_MATCH'].includes(String(hc.Type))) continue;
-        const p = typeof hc.ResourcePath === 'string' ? hc.ResourcePath.split('?')[0]! : '/';
+        const raw = resourcePath(hc.ResourcePath, template, stack, config, region);
+        if (raw === undefined) continue; // not known offline
+        const p = raw.split('?')[0]!;
+        // A workspace proxy has no database: the proxy process answering is what its check can know.
+        if (region.region.coder === 'proxy') {
+          if (p !== '/healthz') {
+            const message = `${region.region.name} is a workspace proxy (${region.region.file} coder: proxy): its health check must probe /healthz, not ${p} (a proxy has no database and serves only /healthz, /healthz-report and /api/v2/buildinfo besides apps: enterprise/wsproxy/wsproxy.go); pass HealthCheckPath: { field: coderHealthCheckPath }`;
+            const param = `stacks[${region.region.stacks.indexOf(stack)}].parameters`;
+            // A literal path is the template's defect; a parameter's is the region file's.
+            const e =
+              typeof hc.ResourcePath === 'string'
+                ? new ConfigurationError(message, { file, line: rendered.lines.line(file, field), path: field })
+                : new ConfigurationError(message, { file: region.region.file, line: rendered.lines.line(region.region.file, param), path: param });
+            if (!seen.has(e.message)) {
+              seen.add(e.message);
+              out.push(e);
+            }
+          }
+          continue;
+        }
         const known = HEALTH_PATHS[p];
         const good = Object.entries(HEALTH_PATHS).filter(([, v]) => v.ok).map(([k]) => k).join(', ');
         const at = (message: string) => new ConfigurationError(message, { file, line: rendered.lines.line(file, field), path: field });
@@ -422,7 +457,11 @@ export function validateCoder(rendered: RenderedGitops): ConfigurationError[] {
   for (const region of rendered.regions) {
     for (const c of releases(region, 'coder')) {
       const env = envOf(c);
-      if (rec(valueAt(c.object, 'spec.values.coder'))?.workspaceProxy === true) continue;
+      if (rec(valueAt(c.object, 'spec.values.coder'))?.workspaceProxy === true) {
+        // The proxy's own URL and wildcard follow the same DNS/certificate rules; it has no database or sign-in.
+        out.push(...accessUrls(rendered, region, c, env));
+        continue;
+      }
       out.push(...githubOAuth(c, env), ...accessUrls(rendered, region, c, env), ...databaseUrl(region, c, env));
     }
     out.push(...provisionerKeys(region));

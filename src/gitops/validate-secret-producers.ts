@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../util/errors.js';
 import { FieldReader } from './field-reader.js';
+import { primaryRegion } from './coder-topology.js';
 import { displayPath } from './load-gitops.js';
 import { list, objectError, rec, valueAt, type LocatedObject, type RegionObjects, type RenderedGitops } from './validate-region-objects.js';
 import { childPath, parseYamlDocument } from './yaml-file.js';
@@ -16,6 +17,10 @@ import { childPath, parseYamlDocument } from './yaml-file.js';
 export const PRODUCERS = ['operator', 'stack', 'apply-region', 'coder'] as const;
 export type Producer = (typeof PRODUCERS)[number];
 
+/** Whose Secrets Manager holds a secret: the hub's only, each region its own, or each proxy region its own. */
+export const SECRET_SCOPES = ['hub', 'every-region', 'proxy-regions'] as const;
+export type SecretScope = (typeof SECRET_SCOPES)[number];
+
 export interface RemoteSecret {
   name: string;
   /** `clusterVar` names a cluster variable; `literal` is the name with `<project>` filled in. */
@@ -23,9 +28,21 @@ export interface RemoteSecret {
   producer: Producer;
   stack?: string;
   region?: string;
-  readBy?: { externalSecret?: string; kustomization?: string };
+  readBy?: { externalSecret?: string; kustomization?: string; applyRegion?: string };
+  /** Default every-region. */
+  scope: SecretScope;
+  /** `primary`: issued by the running Coder primary through its API (apply-region calls it). */
+  issuedBy?: 'primary';
+  /** Tags a provisioner key is created with; `<region>` stands for the region the key is for. */
+  keyTags?: Record<string, string>;
+  optional: boolean;
   line?: number;
   path: string;
+}
+
+/** The tags of a provisioner key for `region`, `<region>` filled in (apply-region creates the key with them). */
+export function keyTagsFor(secret: RemoteSecret, region: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(secret.keyTags ?? {}).map(([k, v]) => [k, v.replace(/<region>/g, region)]));
 }
 
 export const REMOTE_SECRETS_FILE = 'remote-secrets.yaml';
@@ -56,7 +73,7 @@ export function readRemoteSecrets(gitopsDir: string, project: string): { secrets
   const root = r.object(doc.value, '', ['secrets'], ['secrets']);
   (r.list(root?.secrets, 'secrets', 'remote secrets') ?? []).forEach((item, i) => {
     const p = childPath('secrets', i);
-    const o = r.object(item, p, ['name', 'remoteKey', 'producer', 'stack', 'region', 'note', 'readBy'], ['name', 'remoteKey', 'producer']);
+    const o = r.object(item, p, ['name', 'remoteKey', 'producer', 'stack', 'region', 'note', 'readBy', 'scope', 'issuedBy', 'keyTags', 'optional'], ['name', 'remoteKey', 'producer']);
     if (!o) return;
     const name = r.string(o.name, childPath(p, 'name'));
     const producer = r.oneOf(o.producer, childPath(p, 'producer'), PRODUCERS);
@@ -70,6 +87,23 @@ export function readRemoteSecrets(gitopsDir: string, project: string): { secrets
     const stack = r.optionalString(o.stack, childPath(p, 'stack'));
     const region = r.optionalString(o.region, childPath(p, 'region'), /^(hub|[a-z]{2}(-[a-z]+)+-\d)$/, 'hub or a region name');
     if (producer === 'stack' && !stack) r.error(childPath(p, 'stack'), 'a secret produced by a stack names the stack (e.g. stack: aurora)');
+    const scope = o.scope === undefined ? 'every-region' : r.oneOf(o.scope, childPath(p, 'scope'), SECRET_SCOPES);
+    const issuedBy = o.issuedBy === undefined ? undefined : r.oneOf(o.issuedBy, childPath(p, 'issuedBy'), ['primary'] as const);
+    if (issuedBy && producer !== 'apply-region') {
+      r.error(childPath(p, 'issuedBy'), `a secret issued by the Coder primary is written by apply-region (producer: apply-region), got producer ${String(producer)}`);
+    }
+    let keyTags: Record<string, string> | undefined;
+    if (o.keyTags !== undefined) {
+      const t = r.object(o.keyTags, childPath(p, 'keyTags'), o.keyTags && typeof o.keyTags === 'object' ? Object.keys(o.keyTags) : []);
+      if (t) {
+        keyTags = {};
+        for (const [k, v] of Object.entries(t)) {
+          const tag = r.string(v, childPath(childPath(p, 'keyTags'), k), /^\S+$/, 'a tag value such as <region>');
+          if (tag) keyTags[k] = tag;
+        }
+      }
+    }
+    const optional = o.optional === undefined ? false : r.boolean(o.optional, childPath(p, 'optional'));
     let readBy: RemoteSecret['readBy'];
     if (o.readBy !== undefined) {
       const rb = r.object(o.readBy, childPath(p, 'readBy'), ['externalSecret', 'kustomization', 'applyRegion']);
@@ -77,10 +111,24 @@ export function readRemoteSecrets(gitopsDir: string, project: string): { secrets
         readBy = {};
         if (typeof rb.externalSecret === 'string') readBy.externalSecret = rb.externalSecret;
         if (typeof rb.kustomization === 'string') readBy.kustomization = rb.kustomization;
+        if (typeof rb.applyRegion === 'string') readBy.applyRegion = rb.applyRegion;
       }
     }
-    if (name && producer && remoteKey) {
-      secrets.push({ name, remoteKey, producer, ...(stack ? { stack } : {}), ...(region ? { region } : {}), ...(readBy ? { readBy } : {}), line: r.lineOf(p), path: p });
+    if (name && producer && remoteKey && scope && optional !== undefined) {
+      secrets.push({
+        name,
+        remoteKey,
+        producer,
+        scope,
+        optional,
+        ...(issuedBy ? { issuedBy } : {}),
+        ...(keyTags ? { keyTags } : {}),
+        ...(stack ? { stack } : {}),
+        ...(region ? { region } : {}),
+        ...(readBy ? { readBy } : {}),
+        line: r.lineOf(p),
+        path: p,
+      });
     }
   });
   return { secrets, file, errors };
@@ -158,7 +206,32 @@ export function validateSecretProducers(rendered: RenderedGitops): Configuration
             out.push(tableError(s, 'stack', `${s.name} is produced by stack ${s.stack}, which ${owner.name} does not declare (${owner.file})`));
           }
         }
-        if (s.producer !== 'coder' || !coderRelease) continue;
+        if (s.scope === 'proxy-regions' && region.region.coder !== 'proxy') {
+          out.push(
+            objectError(
+              o,
+              k.field,
+              `${s.name} exists only in workspace-proxy regions (${table.file}: scope proxy-regions), but ${region.region.name} is coder: ${region.region.coder} (${region.region.file}): it would never be written here`,
+            ),
+          );
+          continue;
+        }
+        const primary = primaryRegion(config);
+        if (s.issuedBy === 'primary' && region.region.coder === 'proxy') {
+          // Issued by the primary through its API before this region's cluster step: only if the primary's region was applied first.
+          if (primary && region.region.wave <= primary.wave) {
+            out.push(
+              objectError(
+                o,
+                k.field,
+                `${s.name} is issued by the Coder primary (${primary.name}, wave ${primary.wave}) and written by apply-region before ${region.region.name}'s cluster step, ` +
+                  `but ${region.region.name} is in wave ${region.region.wave}: the primary is not up yet when it rolls out. Put ${region.region.name} in a later wave (${region.region.file}: wave: ${primary.wave + 1})`,
+              ),
+            );
+          }
+          continue;
+        }
+        if ((s.producer !== 'coder' && s.issuedBy !== 'primary') || !coderRelease) continue;
         const coderK = coderRelease.kustomization;
         const waitedFor = dependencies(coderK, region);
         if (o.kustomization === coderK || waitedFor.has(o.kustomization)) {

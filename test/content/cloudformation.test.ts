@@ -92,9 +92,10 @@ describe('CloudFormation templates', () => {
       Type: 'HTTPS',
       FullyQualifiedDomainName: { 'Fn::Sub': '${AWS::Region}.${DomainName}' },
       Port: 443,
-      // Reads the database on each request and answers 200 before the first user exists
-      // (coderd/updatecheck.go); /api/v2/buildinfo never touches the database.
-      ResourcePath: '/api/v2/updatecheck',
+      // By Coder mode (coder-topology.ts healthCheckPath): a server's /api/v2/updatecheck reads the
+      // database on each request and answers 200 before the first user exists (coderd/updatecheck.go);
+      // a workspace proxy has no database and probes /healthz.
+      ResourcePath: { Ref: 'HealthCheckPath' },
       EnableSNI: true,
       RequestInterval: 30,
       FailureThreshold: 3,
@@ -104,9 +105,14 @@ describe('CloudFormation templates', () => {
     expect(Object.keys(dns.Outputs)).toContain('HealthCheckId');
     for (const r of regions) {
       const stack = r.stacks.find((s) => s.name === 'dns');
-      expect({ file: r.file, DomainName: stack?.parameters?.DomainName }).toEqual({
+      expect({
+        file: r.file,
+        DomainName: stack?.parameters?.DomainName,
+        HealthCheckPath: stack?.parameters?.HealthCheckPath,
+      }).toEqual({
         file: r.file,
         DomainName: { field: 'domain' },
+        HealthCheckPath: { field: 'coderHealthCheckPath' },
       });
     }
   });

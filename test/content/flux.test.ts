@@ -125,6 +125,8 @@ async function modelFor(
     expect(paths).toEqual([
       'gitops/apps/base',
       'gitops/apps/hub',
+      'gitops/apps/provisioners',
+      'gitops/apps/proxy',
       'gitops/infrastructure/configs',
       'gitops/infrastructure/controllers',
     ]);
@@ -208,11 +210,12 @@ async function modelFor(
   });
 
   it('every HelmRelease pins its chart and sets install/upgrade remediation', () => {
-    const objects = [...fluxPaths(), ...OPTIONAL_PATHS].flatMap((d) => build(d));
+    const objects = [...new Set([...fluxPaths(), ...OPTIONAL_PATHS])].flatMap((d) => build(d));
     const releases = objects.filter((o) => o.kind === 'HelmRelease') as (K8sObject & {
       spec: Record<string, Loose>;
     })[];
-    expect(releases.length).toBe(8);
+    // Coder's server (apps/base) and its workspace proxy (apps/proxy) are both HelmRelease coder.
+    expect(releases.length).toBe(9);
     const versions: Record<string, string> = {};
     for (const r of releases) {
       let version: string;
@@ -264,7 +267,8 @@ async function modelFor(
       expect({ cluster, synced: Boolean(provisioners) }).toEqual({ cluster, synced: license !== 'none' });
       if (provisioners) expect(provisioners.spec.dependsOn).toEqual([{ name: 'apps' }]);
     }
-    for (const r of regions) {
+    // Built-in daemons are a server's setting: the regions that run one (a proxy builds nothing itself).
+    for (const r of regions.filter((x) => x.coder !== 'proxy')) {
       expect({ region: r.region, daemons: r.clusterVars.coder_provisioner_daemons }).toEqual({
         region: r.region,
         daemons: { field: 'coderProvisionerDaemons', type: 'integer' },

@@ -105,7 +105,7 @@ describe('the broken-configuration corpus', () => {
     [
       'a source that is neither literal, field nor output',
       (f) => f('regions/us-east-2.yaml', replace('VpcCidr: { field: vpcCidr }', 'VpcCidr: { field: vpc_cidr }')),
-      [/^gitops\/regions\/us-east-2\.yaml:9 \(stacks\[0\]\.parameters\.VpcCidr\.field\): expected one of region, role, wave, vpcCidr, /],
+      [/^gitops\/regions\/us-east-2\.yaml:9 \(stacks\[0\]\.parameters\.VpcCidr\.field\): expected one of region, role, coder, wave, vpcCidr, /],
     ],
     [
       'overlapping VPC CIDRs',

@@ -129,7 +129,7 @@ const CASES: [string, Edit, Expected[]][] = [
   ],
   [
     '10: Route 53 health checks on /api/v2/buildinfo',
-    (f) => f('stacks/dns.yaml', replace('ResourcePath: /api/v2/updatecheck', 'ResourcePath: /api/v2/buildinfo')),
+    (f) => f('stacks/dns.yaml', replace('ResourcePath: !Ref HealthCheckPath', 'ResourcePath: /api/v2/buildinfo')),
     [
       {
         file: 'gitops/stacks/dns.yaml',

@@ -78,7 +78,10 @@ const CASES: [string, Edit, RegExp][] = [
   ],
   [
     'HA replicas without a licence',
-    (f) => f('apps/base/coder/helm-release.yaml', replace('    coder:\n', '    coder:\n      replicaCount: 2\n')),
+    (f) => {
+      f('platform.yaml', replace('  license: premium\n', '  license: none\n'));
+      f('apps/base/coder/helm-release.yaml', replace('    coder:\n', '    coder:\n      replicaCount: 2\n'));
+    },
     /helm-release\.yaml:\d+ \(spec\.values\.coder\.replicaCount\): needs a Coder licence \(feature high_availability\)/,
   ],
   [
