@@ -50,6 +50,11 @@ export function coderPhaseOf(region: RegionConfig): CoderPhase {
   return region.coder === 'proxy' ? 'before-cluster' : 'after-cluster';
 }
 
+/** The owner token is not there yet: an operator creates it once the primary's Coder runs. */
+export class MissingOwnerTokenError extends Error {
+  override name = 'MissingOwnerTokenError';
+}
+
 /** The primary's URL: its own regional name, as the apex may not route to it yet. */
 export function primaryUrlFor(config: GitopsConfig): string {
   return `https://${config.platform.hubRegion}.${config.platform.domain}`;
@@ -66,7 +71,7 @@ export async function openPrimaryClient(
   const secretName = coderSecretNames(config.platform.project).ownerToken;
   const token = (await readSecretIfExists(aws, hub, secretName))?.trim();
   if (!token) {
-    throw new Error(
+    throw new MissingOwnerTokenError(
       `${secretName} does not exist in ${hub} (or is empty): an operator creates it once with an owner's token (gitops/README.md: coder tokens create --lifetime 8760h, then aws secretsmanager create-secret --region ${hub} --name ${secretName} --secret-string …)`,
     );
   }
@@ -97,6 +102,12 @@ export function coderStepFor(access: CoderAccess): CoderStep {
       const info = await client.buildInfo();
       logger.info(`Coder primary ${report.primaryUrl} answers (${info.version})`);
     } catch (err) {
+      // The first rollout: Coder must run (and DNS point at it) before anyone can make an owner token.
+      if (err instanceof MissingOwnerTokenError && region.coder === 'primary') {
+        const reason = `not run yet: ${err.message}; until then no licence is installed and no proxy can be registered`;
+        logger.warn(reason);
+        return { ...report, status: 'skipped', reason };
+      }
       return {
         ...report,
         status: 'failed',
@@ -138,6 +149,9 @@ async function coderGate(
   try {
     client = await openPrimaryClient(config, aws, access, logger);
   } catch (err) {
+    if (err instanceof MissingOwnerTokenError && region.coder === 'primary') {
+      return { ...report, status: 'skipped', reason: `gate not run: ${err.message}` };
+    }
     return { ...report, status: 'failed', reason: `not promoted: ${errorMessage(err)}` };
   }
   const results = await runCoderChecks(

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import { clusterStepFor } from '../apply/cluster-step.js';
+import { coderStepFor } from '../apply/coder-region-step.js';
 import { runApply } from '../apply/apply-engine.js';
 import { selectRegions } from '../gitops/select-regions.js';
 import { loadValidatedGitops } from '../gitops/validate-gitops.js';
@@ -97,6 +98,9 @@ export async function applyCommand(argv: string[]): Promise<number> {
       fluxCli: str(values, 'flux-cli') || 'flux',
       kubeconfig: process.env.KUBECONFIG,
     }),
+    // The Coder API side exists only where the cluster side runs (`--cluster skip` skips both).
+    coderStep:
+      cluster === 'skip' ? undefined : coderStepFor({ caFile: verify.caFile, resolve: verify.resolve }),
   });
   emit(settings, report, renderApplyTerminal(report));
   return report.status === 'failed' ? 1 : 0;

@@ -1,3 +1,4 @@
+import { coderSummary } from './coder-summary.js';
 import type { ApplyReport, AppliedStack, RegionApplyReport } from '../apply/apply-types.js';
 import { clip, codeSpan, escapeText } from './markdown-escape.js';
 
@@ -73,6 +74,12 @@ export function renderApplyMarkdown(report: ApplyReport, opts: { runUrl?: string
         `| ${escapeText(r.region)} | ${ICON[r.status] ?? ''} ${r.status} | ${cluster} | ${verify} | ${escapeText(dnsText(r))} |`,
       );
     }
+  }
+  const coder = report.regions.filter((r) => r.coder);
+  if (coder.length > 0) {
+    lines.push('', '### Coder', '');
+    for (const r of coder)
+      lines.push(`- ${escapeText(r.region)}: ${escapeText(clip(coderSummary(r.coder), 2000))}`);
   }
   const stacks = report.regions.flatMap((r) => r.stacks);
   if (stacks.length > 0) {

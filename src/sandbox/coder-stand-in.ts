@@ -33,6 +33,8 @@ export interface CoderStandIn {
   /** Requests served, by path. */
   requests: Map<string, number>;
   setVersion(version: string): void;
+  /** The version it reports now (buildinfo, the health report, a proxy region's registration). */
+  version(): string;
   /** The primary's API state, when `ownerToken` was given. */
   api?: CoderApiState;
   close(): Promise<void>;
@@ -125,6 +127,7 @@ export async function startCoderStandIn(opts: CoderStandInOptions): Promise<Code
     port: (server.address() as AddressInfo).port,
     requests,
     ...(api ? { api } : {}),
+    version: currentVersion,
     setVersion(v: string) {
       version = v;
     },

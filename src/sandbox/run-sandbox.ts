@@ -28,6 +28,12 @@ import { renderEmulatorNoOps, summarizeLauncherEvents, type EmulatorNoOps } from
 import { startOidcTokenServer, type OidcTokenServer } from './oidc-token-server.js';
 import { resolveLines, startSandboxEndpoints, type SandboxEndpoints } from './sandbox-endpoints.js';
 import { registerStandInLoadBalancer } from './stand-in-load-balancers.js';
+import { coderStepFor } from '../apply/coder-region-step.js';
+import { CoderClient, loadCoderCa } from '../coder/coder-client.js';
+import { CODER_STAND_IN_GAPS } from './coder-api-state.js';
+import { coderPodsStandIn } from './coder-pods-stand-in.js';
+import { createOperatorCoderSecrets } from './sandbox-coder-secrets.js';
+import { coderSummary } from '../report/coder-summary.js';
 
 export interface SandboxOptions {
   gitopsDir: string;
@@ -49,6 +55,8 @@ export interface SandboxRegionRow {
   stacks: string;
   cluster: string;
   dns: string;
+  /** The Coder step: proxy, licence, provisioner key (identifiers and outcomes only). */
+  coder: string;
   verify: string;
 }
 
@@ -68,6 +76,8 @@ export interface SandboxReport {
   statusPage?: string;
   /** With --keep: the environment to reuse with the CLI. */
   env?: Record<string, string>;
+  /** What the Coder stand-in does not model (src/sandbox/coder-api-state.ts). */
+  coderStandIn?: { gaps: readonly string[] };
   /** What moto accepted without doing it: stand-in types and no-op updates (moto-launcher.py). */
   emulatorNoOps?: EmulatorNoOps;
   durationMs: number;
@@ -295,8 +305,15 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
       },
     );
 
+    const operator = await step('Coder operator secrets (owner token, licence)', async () => {
+      const o = await createOperatorCoderSecrets(admin, config);
+      return {
+        value: o,
+        detail: `created as an operator would, in Secrets Manager: ${o.secrets.join(', ')} (the licence is unsigned: the stand-in does not check signatures)`,
+      };
+    });
     running.endpoints = await step('local HTTPS endpoints', async () => {
-      const e = await startSandboxEndpoints(config, enabled, running.workDir!);
+      const e = await startSandboxEndpoints(config, enabled, running.workDir!, operator.ownerToken);
       return {
         value: e,
         detail:
@@ -348,6 +365,13 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
     });
     void plan;
 
+    const coderAccess = { caFile: running.endpoints.ca.certFile, resolve: running.endpoints.resolve };
+    const coderStep = coderStepFor(coderAccess);
+    const coderPods = coderPodsStandIn({
+      aws: admin,
+      ...coderAccess,
+      versionOf: (region) => running.endpoints!.byRegion.get(region)?.version() ?? 'unknown',
+    });
     const apply = await step('apply in waves (cluster step not run), verify, promote into DNS', async () => {
       const a = await runApply({
         config,
@@ -357,7 +381,10 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
         reviewed: { prNumber: 0, headSha },
         dryRun: false,
         dns: 'promote',
-        cluster: 'skip',
+        // No Kubernetes API here: the cluster step plays Coder's pods (coder-pods-stand-in.ts) and reports not run.
+        cluster: 'eks',
+        clusterStep: coderPods,
+        coderStep,
         allowDestructive: false,
         timeoutMinutes: 30,
         verify: { caFile: running.endpoints!.ca.certFile, resolve: running.endpoints!.resolve },
@@ -371,6 +398,30 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
         value: a,
         detail: `${a.status}: ${a.applied.length} stacks, ${a.regions.filter((r) => r.dns?.inLatencyRouting).length} regions in latency routing`,
       };
+    });
+
+    await step("Coder's pods pick up their credentials again", async () => {
+      // The primary's provisioner key exists only after its cluster step; its pod retries until it does.
+      const played: string[] = [];
+      for (const region of enabled) {
+        const r = await coderPods({
+          region,
+          config,
+          gitopsDir: config.dir,
+          mode: 'eks',
+          clusterName: `${project}-${region}`,
+          clusterVars: {},
+          stackOutputs: {},
+          aws: admin,
+          logger: log,
+          timeoutMs: 10_000,
+        });
+        if (r.status === 'failed') throw new Error(r.reason);
+        played.push(
+          `${region}: ${r.reason?.includes('instead: ') ? r.reason.replace(/^.*instead: /, '') : 'nothing to start'}`,
+        );
+      }
+      return { value: undefined, detail: played.join('; ') };
     });
 
     const knotd = findKnotd();
@@ -397,10 +448,18 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
 
     const checks: CheckName[] = CHECK_NAMES.filter((c) => c !== 'routing' || nameserver);
     const verify = await step('verify every enabled region', async () => {
+      const ownerToken = operator.ownerToken;
+      log.setSecret(ownerToken);
       const v = await runVerify({
         config,
         regions: enabled,
         checks,
+        coder: new CoderClient({
+          baseUrl: `https://${hubRegion}.${domain}`,
+          sessionToken: ownerToken,
+          ca: await loadCoderCa(running.endpoints!.ca.certFile),
+          resolve: running.endpoints!.resolve,
+        }),
         resolve: running.endpoints!.resolve,
         caFile: running.endpoints!.ca.certFile,
         nameserver,
@@ -450,6 +509,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
               dryRun: false,
               dns,
               cluster: 'skip',
+              coderStep,
               allowDestructive: false,
               timeoutMinutes: 10,
               verify: { caFile: running.endpoints!.ca.certFile, resolve: running.endpoints!.resolve },
@@ -496,14 +556,16 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
         stacks: r ? `${r.status} (${r.stacks.length} stacks)` : 'not applied',
         cluster:
           r?.cluster.status === 'skipped'
-            ? 'not run: no Kubernetes API in the sandbox (cluster: skip)'
+            ? "not run: no Kubernetes API in the sandbox (Coder's pods played)"
             : (r?.cluster.status ?? '-'),
+        coder: coderSummary(r?.coder),
         dns: r?.dns
           ? `${r.dns.inLatencyRouting ? 'in latency routing' : 'not in latency routing'}${r.dns.reason ? ` (${r.dns.reason})` : ''}`
           : '-',
         verify: own.length ? `${own.filter((x) => x.status === 'pass').length}/${own.length} pass` : '-',
       });
     }
+    report.coderStandIn = { gaps: CODER_STAND_IN_GAPS };
     report.emulatorNoOps = summarizeLauncherEvents(running.moto.events());
     report.ok =
       apply.regions.every((r) => r.status !== 'failed' && r.dns?.inLatencyRouting === true) &&
@@ -563,8 +625,8 @@ export function renderSandboxText(report: SandboxReport): string {
   if (report.regions.length) {
     out.push('');
     const rows = [
-      ['region', 'stacks', 'cluster', 'dns', 'verify'],
-      ...report.regions.map((r) => [r.region, r.stacks, r.cluster, r.dns, r.verify]),
+      ['region', 'stacks', 'cluster', 'coder', 'dns', 'verify'],
+      ...report.regions.map((r) => [r.region, r.stacks, r.cluster, r.coder, r.dns, r.verify]),
     ];
     const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows)
@@ -590,6 +652,10 @@ export function renderSandboxText(report: SandboxReport): string {
       });
       out.push(`    ${vp.padEnd(10)} ${cells.join('   ')}`);
     }
+  }
+  if (report.coderStandIn) {
+    out.push('', '  the Coder stand-in does not model:');
+    for (const g of report.coderStandIn.gaps) out.push(`    - ${g}`);
   }
   if (report.emulatorNoOps) out.push(...renderEmulatorNoOps(report.emulatorNoOps));
   if (report.statusPage) out.push('', `status page: ${report.statusPage}`);

@@ -5,6 +5,9 @@ import type { ResolveOverride } from '../verify/resolve-overrides.js';
 import { startCoderStandIn, type CoderStandIn } from './coder-stand-in.js';
 import { createLocalCa, issueLeafCert, type LocalCa } from './local-ca.js';
 
+/** The Coder version every sandbox region starts on. */
+export const SANDBOX_CODER_VERSION = 'v2.27.1+sandbox';
+
 export interface SandboxEndpoints {
   ca: LocalCa;
   byRegion: Map<string, CoderStandIn>;
@@ -21,6 +24,8 @@ export async function startSandboxEndpoints(
   config: GitopsConfig,
   regions: string[],
   dir: string,
+  /** The primary's owner token: the hub's endpoint then serves Coder's API (licences, proxies, keys, health). */
+  ownerToken?: string,
 ): Promise<SandboxEndpoints> {
   const domain = config.platform.domain;
   const ca = await createLocalCa(await mkdtemp(join(dir, 'ca-')));
@@ -36,8 +41,9 @@ export async function startSandboxEndpoints(
       const server = await startCoderStandIn({
         certFile: leaf.certFile,
         keyFile: leaf.keyFile,
-        version: 'v2.27.1+sandbox',
+        version: SANDBOX_CODER_VERSION,
         accessUrl: `https://${region}.${domain}`,
+        ...(region === config.platform.hubRegion && ownerToken ? { ownerToken } : {}),
       });
       byRegion.set(region, server);
       resolve.push(

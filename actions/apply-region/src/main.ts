@@ -25,6 +25,7 @@ import { ActionsLogger } from '../../../src/util/logger.js';
 import { parseOptionalNameserver } from '../../../src/verify/verify-inputs.js';
 import { parseResolveOverrides, type ResolveOverride } from '../../../src/verify/resolve-overrides.js';
 import { clusterStepFor } from '../../../src/apply/cluster-step.js';
+import { coderStepFor } from '../../../src/apply/coder-region-step.js';
 
 export const INPUTS = {
   region: 'region',
@@ -157,6 +158,11 @@ export async function run(): Promise<void> {
         fluxCli: inputs.fluxCli,
         kubeconfig: process.env.KUBECONFIG,
       }),
+      // The Coder API side exists only where the cluster side runs (`cluster: skip` skips both).
+      coderStep:
+        inputs.cluster === 'skip'
+          ? undefined
+          : coderStepFor({ caFile: inputs.caFile, resolve: inputs.resolve }),
     });
     const reportFile = writeReportFile(reportDir, 'apply-report.json', report);
     await core.summary.addRaw(renderApplyMarkdown(report), true).write();
