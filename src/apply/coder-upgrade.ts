@@ -56,9 +56,18 @@ export interface CoderUpgradeOptions {
  * How to go on after a failed primary upgrade: the schema may already be migrated, and Coder does not
  * support downgrades across migrations, so reverting coder.version is never the fix.
  */
-export function rollForwardAdvice(primary: string, from: string | undefined, to: string): string {
+export function rollForwardAdvice(
+  primary: string,
+  from: string | undefined,
+  to: string,
+  scaledDown: string[] = [],
+): string {
   return (
-    `every proxy was left on ${from ?? 'its version'}. Roll forward: find why ${primary} did not come up on ${to} ` +
+    `every proxy was left on ${from ?? 'its version'}` +
+    (scaledDown.length
+      ? ` and Coder stays scaled to zero in ${scaledDown.join(', ')} (an old replica must not serve a migrated schema)`
+      : '') +
+    `. Roll forward: find why ${primary} did not come up on ${to} ` +
     `(kubectl -n coder logs deploy/coder, flux -n coder get helmrelease coder), fix it, and apply again with ` +
     `coder.version ${to} or a newer release; do not revert coder.version (Coder does not support downgrades ` +
     'across migrations: the schema may already be migrated)'
@@ -195,7 +204,7 @@ export class CoderUpgrade {
     const to = report.version;
     const from = report.order?.from;
     const fail = (why: string) => {
-      const reason = `Coder upgrade ${from ?? '?'} → ${to} failed on the primary ${region.name}: ${why}; ${rollForwardAdvice(region.name, from, to)}`;
+      const reason = `Coder upgrade ${from ?? '?'} → ${to} failed on the primary ${region.name}: ${why}; ${rollForwardAdvice(region.name, from, to, report.scaledDown)}`;
       report.status = 'failed';
       report.reason = reason;
       this.opts.logger.error(reason);
