@@ -1,6 +1,6 @@
 import type { AwsClientFactory } from '../aws/client-factory.js';
 import type { ClusterReport } from '../cluster/ensure-cluster.js';
-import type { CoderClient } from '../coder/coder-client.js';
+import { CoderClient, loadCoderCa } from '../coder/coder-client.js';
 import {
   CODER_VERSION_VAR,
   compareCoderVersions,
@@ -11,7 +11,7 @@ import type { GitopsConfig, RegionConfig } from '../gitops/types.js';
 import { coderUpgradeOrder, describeCoderUpgrade, type CoderUpgradeOrder } from '../review/domain-rules.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { openPrimaryClient, type CoderAccess } from './coder-region-step.js';
+import { openPrimaryClient, primaryUrlFor, type CoderAccess } from './coder-region-step.js';
 
 /**
  * The cluster variable the Coder HelmRelease reads its replica count from (`replicaCount`, declared per
@@ -97,10 +97,22 @@ export class CoderUpgrade {
     return this.client;
   }
 
+  /** buildinfo needs no token: on a first rollout the owner token may not exist yet. */
+  private async buildInfoClient(): Promise<CoderClient> {
+    if (this.opts.primaryClient) return this.opts.primaryClient();
+    return new CoderClient({
+      baseUrl: primaryUrlFor(this.opts.config),
+      sessionToken: '',
+      ca: await loadCoderCa(this.opts.access.caFile),
+      resolve: this.opts.access.resolve,
+      timeoutMs: this.opts.access.timeoutMs,
+    });
+  }
+
   /** The version the primary reports now, or why it cannot be read. */
   private async primaryVersion(): Promise<{ version?: CoderVersion; raw?: string; error?: string }> {
     try {
-      const info = await (await this.primaryClient()).buildInfo();
+      const info = await (await this.buildInfoClient()).buildInfo();
       const version = parseCoderVersion(info.version);
       return version
         ? { version, raw: info.version }
