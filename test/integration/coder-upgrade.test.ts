@@ -14,6 +14,8 @@ import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsClientFactory } from '../../src/aws/client-factory.js';
 import { runApply } from '../../src/apply/apply-engine.js';
+import { runPlan } from '../../src/plan/plan-engine.js';
+import { renderPlanMarkdown } from '../../src/report/plan-markdown.js';
 import type { ApplyReport } from '../../src/apply/apply-types.js';
 import { clusterStepFor } from '../../src/apply/cluster-step.js';
 import { coderSecretNames } from '../../src/coder/coder-secret-names.js';
@@ -152,11 +154,9 @@ beforeAll(async () => {
       address: '127.0.0.1',
       targetPort: server.port,
     });
-    eks
-      .on(DescribeClusterCommand, { name: `demo-${region}` })
-      .resolves({
-        cluster: { name: `demo-${region}`, endpoint: k.url, certificateAuthority: { data: k.caData } },
-      });
+    eks.on(DescribeClusterCommand, { name: `demo-${region}` }).resolves({
+      cluster: { name: `demo-${region}`, endpoint: k.url, certificateAuthority: { data: k.caData } },
+    });
     await registerStandInLoadBalancer(aws, config, region);
   }
 }, 120_000);
@@ -200,6 +200,61 @@ function timeline(): Change[] {
 }
 
 const minor = (v: string | undefined) => v?.split('.').slice(0, 2).join('.');
+
+test('the plan of a Coder chart bump (gitops/ as it is, coder.version 2.27.1 → 2.28.0) names the shared schema migration and the order, in the dangers and the JSON', async () => {
+  // Flux paths are relative to the repository root (./gitops/…): each side is a gitops/ in its own root.
+  const base = join(tmp, 'plan-base', 'gitops');
+  const head = join(tmp, 'plan-head', 'gitops');
+  cpSync(resolve('gitops'), base, { recursive: true });
+  cpSync(resolve('gitops'), head, { recursive: true });
+  const platform = join(head, 'platform.yaml');
+  writeFileSync(platform, readFileSync(platform, 'utf8').replace('version: "2.27.1"', 'version: "2.28.0"'));
+  const report = await runPlan({
+    gitopsDir: head,
+    baseDir: base,
+    regions: 'all',
+    account: 'never',
+    headSha: 'b'.repeat(40),
+    baseRef: 'main',
+    offlineReason: 'test',
+    logger: new MemoryLogger(),
+  });
+  expect(report.errors).toEqual([]);
+  const json = JSON.parse(JSON.stringify(report)) as typeof report;
+  const finding = json.findings.find((f) => f.rule === 'coder-version-change');
+  expect(finding).toMatchObject({
+    level: 'high',
+    region: 'us-east-2',
+    subject: 'platform.yaml coder.version',
+  });
+  // eu-west-2 is switched off in gitops/: one proxy follows.
+  expect(finding!.message).toContain(
+    'Coder 2.27.1 → 2.28.0: shared schema migration: primary first, then 1 proxy (0 replicas scaled down first). Order: 1. us-east-2 (primary): upgrade, then wait until /api/v2/buildinfo reports 2.28.0 and it is healthy; 2. us-west-2 (proxy)',
+  );
+  expect(json.coderUpgrade).toMatchObject({
+    from: '2.27.1',
+    to: '2.28.0',
+    primary: 'us-east-2',
+    proxies: ['us-west-2'],
+    replicas: [],
+  });
+  expect(json.risk).toBe('high');
+  // The version reaches each region as a cluster variable apply-region writes, not as a manifest change.
+  const east = json.regions.find((r) => r.region === 'us-east-2')!;
+  expect(east.clusterVars).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ name: 'coder_version', before: '2.27.1', after: '2.28.0' }),
+    ]),
+  );
+  const { markdown } = renderPlanMarkdown(report, { budget: 65_536, marker: '<!-- coder-gitops:plan -->' });
+  const warnings = markdown.indexOf('### Warnings');
+  const dangers = markdown.slice(markdown.indexOf('### ⚠️ Dangers'), warnings < 0 ? undefined : warnings);
+  expect(dangers).toContain('**coder-version-change** (us-east-2)');
+  expect(dangers).toContain(
+    'shared schema migration: primary first, then 1 proxy (0 replicas scaled down first)',
+  );
+  expect(dangers).toContain('does not support downgrades across migrations');
+}, 120_000);
 
 test('a Coder bump: replicas scaled down, the primary upgraded and waited on, then the others; no two servers on different minors against the schema', async () => {
   const installed = await apply('2.27.1');
