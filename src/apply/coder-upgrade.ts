@@ -222,7 +222,8 @@ export class CoderUpgrade {
       this.opts.logger.error(reason);
       return { error: reason };
     };
-    if (cluster.status !== 'ready') return fail(cluster.reason ?? `the cluster step ${cluster.status}`);
+    // `skipped` is a cluster step that did not run Flux (the sandbox plays the pods): buildinfo decides.
+    if (cluster.status === 'failed') return fail(cluster.reason ?? 'the cluster step failed');
     const want = parseCoderVersion(to)!;
     const deadline = this.opts.now() + (this.opts.primaryWaitMs ?? 10 * 60_000);
     let last = '';
