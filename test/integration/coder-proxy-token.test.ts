@@ -159,14 +159,12 @@ test('a provisioner key whose secret was lost is made again; its tags place jobs
   expect(first?.provisionerKey?.result).toBe('kept');
   // Lose the key's secret: the key cannot be recovered from Coder (it keeps a hash), so it is remade.
   const { DeleteSecretCommand } = await import('@aws-sdk/client-secrets-manager');
-  await aws
-    .secretsManager('eu-west-2')
-    .send(
-      new DeleteSecretCommand({
-        SecretId: 'coderdemo/coder-provisioner-key',
-        ForceDeleteWithoutRecovery: true,
-      }),
-    );
+  await aws.secretsManager('eu-west-2').send(
+    new DeleteSecretCommand({
+      SecretId: 'coderdemo/coder-provisioner-key',
+      ForceDeleteWithoutRecovery: true,
+    }),
+  );
   const remade = await step({ config, region: eu, phase: 'before-cluster', aws, logger });
   expect(remade?.provisionerKey?.result).toBe('recreated');
   expect(standIn.api!.keys.get('region-eu-west-2')?.key.tags).toEqual({ region: 'eu-west-2' });
