@@ -10,7 +10,8 @@ import type { Logger } from '../util/logger.js';
 import { realSleep } from '../util/retry.js';
 import type { ResolveOverride } from '../verify/resolve-overrides.js';
 import { applyStack, failureMessage, notReachedStack } from './apply-stack.js';
-import type { CoderPhase, CoderStep } from './coder-region-step.js';
+import type { CoderAccess, CoderPhase, CoderStep } from './coder-region-step.js';
+import { CoderUpgrade } from './coder-upgrade.js';
 import type { AppliedStack, ApplyReport, RegionApplyReport, RegionOutputs } from './apply-types.js';
 import { applyRegionDns } from './region-dns.js';
 import { readRegionOutputs } from './region-outputs.js';
@@ -62,6 +63,11 @@ export interface ApplyOptions {
   clusterStep?: ClusterStep;
   /** The Coder API side (workspace proxies, licence, provisioner keys); absent = not run. */
   coderStep?: CoderStep;
+  /**
+   * How the primary is reached for Coder version changes (coder-upgrade.ts): with it, coder_version is
+   * written primary first and proxies only once the primary reports it; absent = written as declared.
+   */
+  coderUpgrade?: CoderAccess & { primaryWaitMs?: number; pollMs?: number };
 }
 
 interface RunState {
@@ -71,6 +77,8 @@ interface RunState {
   deadline: number;
   /** Stack outputs, read once per stack and recorded again after apply changed a stack. */
   outputs: StackStateCache;
+  /** The Coder version order, when the cluster step runs and coderUpgrade is given. */
+  coderUpgrade?: CoderUpgrade;
 }
 
 function remaining(run: RunState): number {
@@ -165,6 +173,28 @@ function coderChanged(report: RegionApplyReport): boolean {
   );
 }
 
+function runClusterStep(
+  run: RunState,
+  region: RegionConfig,
+  clusterVars: Record<string, string>,
+  stackOutputs: Record<string, Record<string, string>>,
+  log: Logger,
+): Promise<ClusterReport> {
+  const { opts } = run;
+  return opts.clusterStep!({
+    region: region.name,
+    config: opts.config,
+    gitopsDir: opts.gitopsDir,
+    mode: opts.cluster as 'eks' | 'kubeconfig',
+    clusterName: `${opts.config.platform.project}-${region.name}`,
+    clusterVars,
+    stackOutputs,
+    aws: opts.aws,
+    logger: log,
+    timeoutMs: remaining(run),
+  });
+}
+
 async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Promise<RegionApplyReport> {
   const { opts } = run;
   const started = run.now();
@@ -197,7 +227,6 @@ async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Pr
     report.cluster = { status: 'skipped', reason: 'account stacks only' };
   } else if (!failed) {
     const outputs = await clusterOutputs(run, region);
-    const clusterName = `${opts.config.platform.project}-${region.name}`;
     // A proxy's token must exist before its cluster starts the proxy; the primary's work needs it Ready.
     const coder = async (phase: CoderPhase): Promise<void> => {
       if (!opts.coderStep || failed) return;
@@ -241,21 +270,31 @@ async function applyRegion(run: RunState, region: RegionConfig, log: Logger): Pr
         reason: 'the cluster step is not wired into apply yet (issue 9)',
       };
     } else {
-      report.cluster = await opts.clusterStep({
-        region: region.name,
-        config: opts.config,
-        gitopsDir: opts.gitopsDir,
-        mode: opts.cluster,
-        clusterName,
-        clusterVars: outputs.clusterVars,
-        stackOutputs: outputs.stacks,
-        aws: opts.aws,
-        logger: log,
-        timeoutMs: remaining(run),
-      });
-      if (report.cluster.status === 'failed') {
+      // The Coder version is decided here, at deploy time, in the rule's order (never by main on Flux's timer).
+      const version = run.coderUpgrade
+        ? await log.group(`${region.name}: Coder version`, () =>
+            run.coderUpgrade!.beforeCluster(region, outputs.clusterVars),
+          )
+        : { vars: outputs.clusterVars };
+      if (version.report) report.coderVersion = version.report;
+      if (version.error) {
         failed = true;
-        report.error = `cluster: ${report.cluster.reason ?? 'failed'}`;
+        report.cluster = { status: 'skipped', reason: `not run: ${version.error}` };
+        report.error = `coder version: ${version.error}`;
+      } else {
+        const cluster = await runClusterStep(run, region, version.vars, outputs.stacks, log);
+        report.cluster = cluster;
+        if (cluster.status === 'failed') {
+          failed = true;
+          report.error = `cluster: ${report.cluster.reason ?? 'failed'}`;
+        }
+        if (run.coderUpgrade) {
+          const after = await run.coderUpgrade.afterCluster(region, cluster, report.coderVersion);
+          if (after.error) {
+            failed = true;
+            report.error = `coder upgrade: ${after.error}`;
+          }
+        }
       }
     }
     await coder('after-cluster');
@@ -312,6 +351,30 @@ export async function runApply(opts: ApplyOptions): Promise<ApplyReport> {
     deadline: started + opts.timeoutMinutes * 60_000,
     outputs: new StackStateCache(opts.aws, opts.account ? [account] : []),
   };
+  if (opts.coderUpgrade && opts.clusterStep && opts.cluster !== 'skip' && !opts.dryRun && !opts.account) {
+    const access = opts.coderUpgrade;
+    run.coderUpgrade = new CoderUpgrade({
+      config,
+      access,
+      aws: opts.aws,
+      logger: opts.logger,
+      sleep: run.sleep,
+      now,
+      primaryWaitMs: access.primaryWaitMs,
+      pollMs: access.pollMs,
+      varsOf: async (region) => (await clusterOutputs(run, region)).clusterVars,
+      clusterFor: async (region, vars) =>
+        opts.logger.group(`${region.name}: cluster (Coder scaled to zero)`, async () =>
+          runClusterStep(
+            run,
+            region,
+            vars,
+            (await clusterOutputs(run, region)).stacks,
+            opts.logger.child(region.name),
+          ),
+        ),
+    });
+  }
   const report: ApplyReport = {
     status: 'no-changes',
     headSha: opts.headSha,

@@ -4,6 +4,7 @@ import type { DnsMode } from '../aws/route53/alias-records.js';
 import type { ClusterReport } from '../cluster/ensure-cluster.js';
 import type { ReviewDecision } from '../review/review-decision.js';
 import type { CoderRegionReport } from './coder-region-step.js';
+import type { CoderVersionReport } from './coder-upgrade.js';
 
 /** What happened to one stack. */
 export type StackResult =
@@ -74,6 +75,8 @@ export interface RegionApplyReport {
   verify?: RegionVerifyReport;
   /** The Coder API side: licence, workspace proxy, provisioner key (identifiers only, never a token). */
   coder?: CoderRegionReport;
+  /** The Coder version written as coder_version, and the upgrade order on the primary (coder-upgrade.ts). */
+  coderVersion?: CoderVersionReport;
   dns?: RegionDnsReport;
   /** Why the region failed or was skipped. */
   error?: string;

@@ -108,6 +108,8 @@ export async function applyCommand(argv: string[]): Promise<number> {
     // The Coder API side exists only where the cluster side runs (`--cluster skip` skips both).
     coderStep:
       cluster === 'skip' ? undefined : coderStepFor({ caFile: verify.caFile, resolve: verify.resolve }),
+    // The Coder version per region, primary first (src/apply/coder-upgrade.ts); runs only with the cluster step.
+    coderUpgrade: { caFile: verify.caFile, resolve: verify.resolve },
   });
   emit(settings, report, renderApplyTerminal(report));
   return report.status === 'failed' ? 1 : 0;

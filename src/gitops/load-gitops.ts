@@ -20,6 +20,7 @@ import {
 } from './types.js';
 import { VAR_TYPES, type VarTypeName } from './validate-var-types.js';
 import { childPath, parseYamlDocument } from './yaml-file.js';
+import { CHART_VERSION } from './coder-version.js';
 
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const STACK_NAME = /^[a-z][a-z0-9-]*$/;
@@ -186,8 +187,12 @@ const GITHUB_ORG = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 /** `coder:` of platform.yaml; the rules are Coder's (cli/server.go configureGithubOAuth2). */
 function readCoder(r: FieldReader, value: unknown): CoderConfig {
   if (value === undefined) return { license: 'none' };
-  const o = r.object(value, 'coder', ['license', 'github'], ['license']);
+  const o = r.object(value, 'coder', ['license', 'github', 'version'], ['license']);
   const license = o ? r.oneOf(o.license, 'coder.license', LICENSES) : undefined;
+  const version =
+    o?.version === undefined
+      ? undefined
+      : r.string(o.version, 'coder.version', CHART_VERSION, "Coder's chart version, e.g. \"2.27.1\" (quoted)");
   let github: CoderConfig['github'];
   if (o?.github !== undefined) {
     const g = r.object(o.github, 'coder.github', ['allowedOrgs', 'allowEveryone']);
@@ -211,7 +216,7 @@ function readCoder(r: FieldReader, value: unknown): CoderConfig {
       github = { allowedOrgs, allowEveryone: allowEveryone === true };
     }
   }
-  return { license: license ?? 'none', ...(github ? { github } : {}) };
+  return { license: license ?? 'none', ...(github ? { github } : {}), ...(version ? { version } : {}) };
 }
 
 function readPlatform(r: FieldReader, value: unknown): PlatformConfig | undefined {

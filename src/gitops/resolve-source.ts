@@ -87,6 +87,10 @@ function fieldValue(field: FieldName, ctx: ResolveContext): Resolved {
     }
     case 'coderProvisionerDaemons':
       return known(String(provisionerDaemonsFor(platform.coder)));
+    case 'coderVersion':
+      return platform.coder.version
+        ? known(platform.coder.version)
+        : { known: false, reason: `${platform.file} has no coder.version (the Coder chart version every region runs)` };
   }
 }
 

@@ -37,6 +37,7 @@ export const FIELD_NAMES = [
   'coderHealthCheckPath', // what the region's Route 53 health check probes, by Coder mode (coder-topology.ts)
   'coderPrimaryAccessUrl', // https://<primary region>.<domain>: how proxies and provisioners reach the primary (coder-topology.ts)
   'coderProvisionerDaemons', // built-in provisioners per Coder replica: "3" without a licence, "0" with one (external provisioners)
+  'coderVersion', // platform.yaml coder.version: the chart version of every Coder HelmRelease (${coder_version}), set per region by apply-region
 ] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
 
@@ -74,6 +75,11 @@ export interface CoderConfig {
   license: 'none' | 'premium' | 'enterprise';
   /** GitHub sign-in: exactly one of a non-empty `allowedOrgs` or `allowEveryone: true`. */
   github?: { allowedOrgs: string[]; allowEveryone: boolean };
+  /**
+   * The Coder release every region runs (chart version of coder and coder-provisioner, e.g. `2.27.1`),
+   * declared once; apply-region writes it per region as `coder_version`, primary first (src/gitops/coder-version.ts).
+   */
+  version?: string;
 }
 
 /** Built-in provisioner daemons per Coder replica: Coder's default (3) without a licence, none when external provisioners run. */

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigurationError } from '../util/errors.js';
+import { CODER_CHARTS, CODER_VERSION_VAR } from './coder-version.js';
 import { closest } from './field-reader.js';
 import { FluxFileCache, KUSTOMIZATION_FILES, readFluxTree, yamlFilesUnder, type FluxFile } from './flux-files.js';
 import { existsSync } from 'node:fs';
@@ -38,8 +39,30 @@ function checkVersion(f: FluxFile, doc: YamlDocument, fieldPath: string, value: 
   return [];
 }
 
+/**
+ * A Coder chart's version is the one apply-region writes per region (`${coder_version}`, from
+ * platform.yaml coder.version): a version written in the manifest would reach every cluster from main on
+ * Flux's own timer, so regions would migrate the shared schema in whatever order their timers fire.
+ */
+function checkCoderVersion(f: FluxFile, doc: YamlDocument, value: unknown, chart: string, config: GitopsConfig): ConfigurationError[] {
+  const wanted = `\${${CODER_VERSION_VAR}}`;
+  if (value === wanted) {
+    return config.platform.coder.version
+      ? []
+      : [at(f, doc, 'spec.chart.spec.version', `chart ${chart} takes ${wanted}, but ${config.platform.file} has no coder.version: declare the Coder version there (e.g. coder: { version: "2.27.1" })`)];
+  }
+  return [
+    at(
+      f,
+      doc,
+      'spec.chart.spec.version',
+      `chart ${chart} version "${String(value ?? '')}" is written in the manifest; the Coder version is set by apply-region at deploy time, primary first: write ${wanted} and declare the version once in ${config.platform.file} coder.version`,
+    ),
+  ];
+}
+
 /** Pinned HelmRelease charts and OCIRepository refs. */
-function checkPins(files: FluxFile[]): ConfigurationError[] {
+function checkPins(files: FluxFile[], config: GitopsConfig): ConfigurationError[] {
   const errors: ConfigurationError[] = [];
   const ociRepos = new Set<string>();
   const chartRefs: { f: FluxFile; doc: YamlDocument; name: string; namespace: string }[] = [];
@@ -60,7 +83,12 @@ function checkPins(files: FluxFile[]): ConfigurationError[] {
           }
         } else {
           const chartSpec = rec(rec(spec.chart)?.spec);
-          errors.push(...checkVersion(f, doc, 'spec.chart.spec.version', chartSpec?.version, `chart ${String(chartSpec?.chart ?? '?')}`));
+          const chart = String(chartSpec?.chart ?? '?');
+          errors.push(
+            ...(CODER_CHARTS.includes(chart)
+              ? checkCoderVersion(f, doc, chartSpec?.version, chart, config)
+              : checkVersion(f, doc, 'spec.chart.spec.version', chartSpec?.version, `chart ${chart}`)),
+          );
         }
       } else if (kind === 'OCIRepository' && apiVersion.startsWith('source.toolkit.fluxcd.io/')) {
         ociRepos.add(`${namespace}/${String(meta?.name)}`);
@@ -178,6 +206,6 @@ export function validateFlux(config: GitopsConfig): ConfigurationError[] {
   const files = cache.all();
   for (const f of files) if (f.error) push(f.error);
   for (const abs of generatedFiles) checkObjects(cache.get(abs)).forEach(push);
-  checkPins(files.filter((f) => !f.error)).forEach(push);
+  checkPins(files.filter((f) => !f.error), config).forEach(push);
   return errors;
 }

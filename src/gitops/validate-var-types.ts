@@ -1,4 +1,5 @@
 import type { ConfigurationError } from '../util/errors.js';
+import { CHART_VERSION } from './coder-version.js';
 import type { ConfigLines } from './config-lines.js';
 import { resolveClusterVars, outputRegionOf } from './resolve-source.js';
 import type { GitopsConfig, RegionConfig } from './types.js';
@@ -73,6 +74,9 @@ export const VAR_TYPES = {
   integer: { expected: 'a whole number such as 3', pattern: /^(0|[1-9][0-9]*)$/, placeholder: () => '1' },
   boolean: { expected: 'true or false', pattern: /^(true|false)$/, placeholder: () => 'true' },
   string: { expected: 'any text', pattern: /^[\s\S]*$/, placeholder: (c) => `placeholder-${c.name.replace(/_/g, '-')}` },
+  // Helm's chart versions are SemVer 2 (src/gitops/coder-version.ts); the placeholder is only used when
+  // the value is not known offline, which coder.version always is.
+  'chart-version': { expected: 'a chart version such as 2.27.1 (SemVer)', pattern: CHART_VERSION, placeholder: () => '2.27.1' },
   quantity: { expected: 'a Kubernetes quantity such as 30Gi or 500m', pattern: /^[+-]?(\d+|\d+\.\d+|\d+\.|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/, placeholder: () => '1Gi' },
 } satisfies Record<string, VarType>;
 

@@ -26,7 +26,12 @@ import { isAllowedSource } from '../fetch/allowed-fetch.js';
 import { whatIfRouting } from './what-if-routing.js';
 import { regionPlanChanged, stackPlanChanged } from '../review/changed.js';
 import { assessDns, assessFlux, overallRisk } from '../review/risk-rules.js';
-import { assessFluxDomain, assessRegionToggles, assessSourceVersions } from '../review/domain-rules.js';
+import {
+  assessCoderVersion,
+  assessFluxDomain,
+  assessRegionToggles,
+  assessSourceVersions,
+} from '../review/domain-rules.js';
 import { StackStateCache } from '../aws/cloudformation/stack-outputs.js';
 import { estimateRegionRollout } from './rollout-estimate.js';
 import { RISK_LEVELS } from '../aws/cloudformation/change-set-identity.js';
@@ -373,16 +378,24 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
   const accountFindings = report.account.flatMap((s) => s.findings);
   // Where things are fetched from is judged against main's allow-list (source-review), once per plan.
   const sourceFindings = reviewSources(config, baseConfig);
+  // A Coder version change is one finding for the platform (the shared schema), with the order apply uses.
+  const coder = assessCoderVersion(
+    { version: config.platform.coder.version, regions: config.regions },
+    baseConfig ? { version: baseConfig.platform.coder.version } : undefined,
+  );
+  if (coder.order) report.coderUpgrade = coder.order;
   report.findings = [
     ...sourceFindings,
     ...assessHelmMissing((regions as RegionPlan[]).flatMap((r) => r.charts?.releases ?? [])),
+    ...coder.findings,
     ...accountFindings,
     ...report.regions.flatMap((r) => r.findings),
   ].sort((a, b) => rank(b) - rank(a));
   report.hasChanges =
     report.account.some(stackPlanChanged) ||
     report.regions.some(regionPlanChanged) ||
-    sourceFindings.length > 0;
+    sourceFindings.length > 0 ||
+    coder.findings.length > 0;
   report.risk = overallRisk(report.findings, report.hasChanges);
   if (fetcher.records.length) report.fetches = [...fetcher.records];
   const routing = whatIfRouting(config, baseConfig, run.currentDns?.latencyRegions);

@@ -4,6 +4,7 @@ import type { Risk } from '../aws/cloudformation/change-set-identity.js';
 import type { ResourceDrift } from '../drift/drift-types.js';
 import type { IamChangeSummary, ResourceChange, RiskFinding } from '../review/review-types.js';
 import type { RolloutEstimate } from './rollout-estimate.js';
+import type { CoderUpgradeOrder } from '../review/domain-rules.js';
 
 // Defined by the review module (plan and apply judge changes with the same types); named here for the
 // plan's own readers.
@@ -149,6 +150,8 @@ export interface PlanReport {
   fetches?: FetchRecord[];
   /** Who answers each vantage point today, after the merge and per region down: when a region is added or drained. */
   whatIfRouting?: WhatIfRouting;
+  /** A change of platform.yaml coder.version: the order apply-region upgrades the regions in. */
+  coderUpgrade?: CoderUpgradeOrder;
 }
 
 /** One side of a rendered chart: what was rendered, from where. */

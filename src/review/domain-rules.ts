@@ -1,6 +1,8 @@
 import type { Risk } from '../aws/cloudformation/change-set-identity.js';
 import type { FluxObjectChange, RiskFinding, SourceVersionCheck } from '../plan/plan-types.js';
 import { acuHourUsd, auroraFloorUsd, usd } from './cost-floor.js';
+import { compareCoderVersions, parseCoderVersion } from '../gitops/coder-version.js';
+import type { CoderMode } from '../gitops/types.js';
 
 /*
  * Rules that know this environment (EKS, Aurora Serverless v2, the NLB, Karpenter, Flux sources, regions):
@@ -91,6 +93,12 @@ export const DOMAIN_RULES = {
     why: 'Flux cannot fetch a chart or image version its source does not have: the HelmRelease fails or the pods stay in ImagePullBackOff, and the rollout of the region stops there',
     check:
       'the version is published (the chart index or the registry tag), not a typo or a release that is not out yet',
+  },
+  'coder-version-change': {
+    level: 'high',
+    why: 'a Coder version change migrates the one database every region shares: servers of the old version against the migrated schema break, old replicas keep their connections open during a rolling upgrade, and Coder does not support downgrades across migrations',
+    check:
+      'the release notes of every version in between; the order below (apply-region follows it, the primary must report the new version through /api/v2/buildinfo and be healthy before any proxy moves); a failed primary is rolled forward, never back',
   },
 } as const satisfies Record<string, DomainRule>;
 
@@ -473,4 +481,103 @@ export function assessSourceVersions(checks: readonly SourceVersionCheck[]): Ris
         `${c.kind === 'image' ? 'image' : 'chart'} ${c.reference} does not exist: ${c.reason}`,
       ),
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Coder version
+
+/** The order apply-region upgrades Coder in, the same one the plan shows. */
+export interface CoderUpgradeOrder {
+  /** The version running (base, or what the primary reports); undefined when not known. */
+  from?: string;
+  to: string;
+  primary?: string;
+  /** Full coderd servers on the shared database: scaled to zero before the primary, back after it. */
+  replicas: string[];
+  /** Workspace proxies: upgraded only once the primary reports the new version and is healthy. */
+  proxies: string[];
+  /** One line per step, in order. */
+  steps: string[];
+}
+
+interface CoderRegion {
+  name: string;
+  coder: CoderMode;
+  enabled: boolean;
+  wave: number;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * The one order of a Coder version change: the other replicas scaled to zero, the primary upgraded and
+ * waited on, then the replicas (back up) and the proxies, by wave. Enabled regions only (a region switched
+ * off is not applied).
+ */
+export function coderUpgradeOrder(
+  regions: CoderRegion[],
+  from: string | undefined,
+  to: string,
+): CoderUpgradeOrder {
+  const enabled = [...regions]
+    .filter((r) => r.enabled)
+    .sort((a, b) => a.wave - b.wave || a.name.localeCompare(b.name));
+  const primary = enabled.find((r) => r.coder === 'primary')?.name;
+  const replicas = enabled.filter((r) => r.coder === 'replica').map((r) => r.name);
+  const proxies = enabled.filter((r) => r.coder === 'proxy').map((r) => r.name);
+  const steps: string[] = [];
+  if (replicas.length)
+    steps.push(
+      `scale Coder to zero in ${replicas.join(', ')} (replicas of the old version keep connections open)`,
+    );
+  steps.push(
+    `${primary ?? '(no primary)'} (primary): upgrade, then wait until /api/v2/buildinfo reports ${to} and it is healthy`,
+  );
+  if (replicas.length)
+    steps.push(
+      `${replicas.join(', ')} (replica${replicas.length === 1 ? '' : 's'}): upgrade and scale back up`,
+    );
+  if (proxies.length)
+    steps.push(
+      `${proxies.join(', ')} (prox${proxies.length === 1 ? 'y' : 'ies'}): upgrade, each within ${to.split('.').slice(0, 2).join('.')}.x of the primary`,
+    );
+  return { ...(from ? { from } : {}), to, ...(primary ? { primary } : {}), replicas, proxies, steps };
+}
+
+/** `shared schema migration: primary first, then N proxies (M replicas scaled down first)`. */
+export function describeCoderUpgrade(order: CoderUpgradeOrder): string {
+  const n = order.proxies.length;
+  return `shared schema migration: primary first, then ${n} ${n === 1 ? 'proxy' : 'proxies'} (${plural(order.replicas.length, 'replica')} scaled down first)`;
+}
+
+/**
+ * A change of platform.yaml `coder.version` between base and head: one finding for the whole platform,
+ * naming the order apply-region will use. A downgrade is called out (Coder cannot run an older version
+ * on a migrated schema).
+ */
+export function assessCoderVersion(
+  head: { version?: string; regions: CoderRegion[] },
+  base: { version?: string } | undefined,
+): { findings: RiskFinding[]; order?: CoderUpgradeOrder } {
+  if (!base || !head.version || !base.version || head.version === base.version) return { findings: [] };
+  const order = coderUpgradeOrder(head.regions, base.version, head.version);
+  const a = parseCoderVersion(base.version);
+  const b = parseCoderVersion(head.version);
+  const down = a && b && compareCoderVersions(b, a) < 0;
+  const message =
+    `Coder ${base.version} → ${head.version}: ${describeCoderUpgrade(order)}` +
+    (down ? ' — a downgrade, which Coder does not support across migrations (roll forward instead)' : '') +
+    `. Order: ${order.steps.map((s, i) => `${i + 1}. ${s}`).join('; ')}`;
+  return {
+    findings: [
+      finding(
+        'coder-version-change',
+        { ...(order.primary ? { region: order.primary } : {}), subject: 'platform.yaml coder.version' },
+        message,
+      ),
+    ],
+    order,
+  };
 }

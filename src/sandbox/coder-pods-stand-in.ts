@@ -19,6 +19,11 @@ export interface CoderPodsOptions {
   resolve: readonly ResolveOverride[];
   /** The version each region's Coder runs (what its stand-in reports). */
   versionOf: (region: string) => string;
+  /**
+   * The chart version the region's Coder HelmRelease would get from the cluster-vars apply-region writes
+   * (`coder_version`): the pods run it, so the region's stand-in reports it from then on.
+   */
+  onCoderVersion?: (region: string, chartVersion: string) => void;
 }
 
 /**
@@ -29,7 +34,8 @@ export interface CoderPodsOptions {
  * reads its key and connects with it. Reported as not run (the cluster step itself did not run).
  */
 export function coderPodsStandIn(opts: CoderPodsOptions): ClusterStep {
-  return async ({ region, config, logger }) => {
+  return async ({ region, config, logger, clusterVars }) => {
+    if (clusterVars.coder_version) opts.onCoderVersion?.(region, clusterVars.coder_version);
     const regionConfig = config.regions.find((r) => r.name === region);
     const names = coderSecretNames(config.platform.project);
     const played: string[] = [];

@@ -11,6 +11,11 @@ export interface CoderStandInOptions {
   keyFile: string;
   /** Reported by /api/v2/buildinfo, e.g. `v2.27.1+abc1234`. */
   version?: string;
+  /**
+   * Where the version comes from instead: what the cluster runs (the Coder HelmRelease a Kubernetes
+   * stand-in holds). Undefined = no Coder server runs: buildinfo answers 503, as a Service without pods.
+   */
+  versionSource?: () => string | undefined;
   /** The access URL, used for `dashboard_url`. */
   accessUrl?: string;
   /** Path that reaches the database (default `/api/v2/users/first`, as in Coder). */
@@ -53,7 +58,8 @@ export async function startCoderStandIn(opts: CoderStandInOptions): Promise<Code
   const requests = new Map<string, number>();
   // The one place the reported version lives: buildinfo and the health report read it (issue 18 makes it
   // follow the HelmRelease).
-  const currentVersion = (): string => version;
+  const reported = (): string | undefined => (opts.versionSource ? opts.versionSource() : version);
+  const currentVersion = (): string => reported() ?? '';
   const api = opts.ownerToken
     ? new CoderApiState({ ownerToken: opts.ownerToken, version: currentVersion })
     : undefined;
@@ -92,6 +98,10 @@ export async function startCoderStandIn(opts: CoderStandInOptions): Promise<Code
       return;
     }
     if (req.method === 'GET' && path === '/api/v2/buildinfo') {
+      if (reported() === undefined) {
+        json(res, 503, { message: 'no Coder server is running (stand-in: no ready replica)' });
+        return;
+      }
       json(res, 200, {
         external_url: `https://github.com/coder/coder/commit/${version.split('+')[1] ?? 'unknown'}`,
         version: currentVersion(),

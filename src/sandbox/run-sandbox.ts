@@ -372,6 +372,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
       aws: admin,
       ...coderAccess,
       versionOf: (region) => running.endpoints!.byRegion.get(region)?.version() ?? 'unknown',
+      onCoderVersion: (region, v) => running.endpoints!.byRegion.get(region)?.setVersion(`v${v}+sandbox`),
     });
     const apply = await step('apply in waves (cluster step not run), verify, promote into DNS', async () => {
       const a = await runApply({
@@ -386,6 +387,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxReport> {
         cluster: 'eks',
         clusterStep: coderPods,
         coderStep,
+        coderUpgrade: { ...coderAccess, pollMs: 200 },
         allowDestructive: false,
         timeoutMinutes: 30,
         verify: { caFile: running.endpoints!.ca.certFile, resolve: running.endpoints!.resolve },

@@ -165,7 +165,11 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         known.push(...plain);
       }
       if (want.has('versions')) {
-        const v = checkVersions(probes, regionNames);
+        const v = checkVersions(
+          probes,
+          regionNames,
+          ctx.config.regions.find((r) => r.coder === 'primary')?.name,
+        );
         logResults(log, [v]);
         results.push(v);
       }

@@ -1,8 +1,13 @@
+import { minorOf, parseCoderVersion, withinSkew } from '../gitops/coder-version.js';
 import type { CheckResult } from './check-result.js';
 import type { HttpsProbeRecord } from './https-check.js';
 
-/** Every region's own name reports the same Coder version; otherwise degraded, naming each. */
-export function checkVersions(probes: HttpsProbeRecord[], regions: string[]): CheckResult {
+/**
+ * Every region's own name reports the same Coder version as the primary, or one within the skew the
+ * platform allows (the same major.minor: src/gitops/coder-version.ts): a region beyond it fails, naming
+ * it and both versions. Without the primary's answer, differing versions are degraded, naming each.
+ */
+export function checkVersions(probes: HttpsProbeRecord[], regions: string[], primary?: string): CheckResult {
   const byRegion = new Map<string, string>();
   for (const p of probes) {
     if (p.target.kind === 'region' && p.target.region && p.version) byRegion.set(p.target.region, p.version);
@@ -26,6 +31,26 @@ export function checkVersions(probes: HttpsProbeRecord[], regions: string[]): Ch
       status: 'not-run',
       summary: 'not run: no region answered buildinfo',
       reason: 'no region answered buildinfo',
+      notes,
+    };
+  }
+  const primaryVersion = primary ? byRegion.get(primary) : undefined;
+  const parsedPrimary = primaryVersion ? parseCoderVersion(primaryVersion) : undefined;
+  if (primary && primaryVersion && parsedPrimary && distinct.size > 1) {
+    const beyond = [...byRegion]
+      .filter(([r]) => r !== primary)
+      .filter(([, v]) => {
+        const p = parseCoderVersion(v);
+        return !p || !withinSkew(parsedPrimary, p);
+      });
+    if (beyond.length) {
+      const reason = `${beyond.map(([r, v]) => `${r} ${v}`).join(', ')} beyond the allowed skew of the primary ${primary} ${primaryVersion} (same major.minor, ${minorOf(parsedPrimary)}.x)`;
+      return { ...base, status: 'fail', summary: reason, reason, notes };
+    }
+    return {
+      ...base,
+      status: 'pass',
+      summary: `within the allowed skew of the primary ${primary} (${minorOf(parsedPrimary)}.x): ${listing}`,
       notes,
     };
   }

@@ -228,7 +228,12 @@ async function modelFor(
       } else {
         version = r.spec.chart.spec.version;
       }
-      expect({ release: r.metadata.name, version }).toEqual({
+      // Coder's charts take the version apply-region writes per region, declared once in platform.yaml.
+      const pinned =
+        version === '${coder_version}'
+          ? String((readPlatform() as unknown as { coder?: { version?: string } }).coder?.version)
+          : version;
+      expect({ release: r.metadata.name, version: pinned }).toEqual({
         release: r.metadata.name,
         version: expect.stringMatching(EXACT_VERSION),
       });
@@ -243,8 +248,9 @@ async function modelFor(
       'metrics-server': '3.13.0',
       reloader: '2.2.16',
       'external-secrets': expect.stringMatching(EXACT_VERSION),
-      coder: '2.27.1',
-      'coder-provisioner': '2.27.1',
+      // Set per region by apply-region from platform.yaml coder.version (src/gitops/coder-version.ts).
+      coder: '${coder_version}',
+      'coder-provisioner': '${coder_version}',
     });
     // cert-manager was installed and used by nothing (ACM issues the NLB's certificate; Coder does not
     // terminate TLS): removed rather than kept idle with DNS-01 rights in the zone.

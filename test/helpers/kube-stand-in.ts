@@ -23,6 +23,27 @@ export interface StandInHelmRelease {
   readyAfterPolls: number;
   /** Stays Ready=False with this message. */
   stuck?: string;
+  /**
+   * The chart version comes from this cluster-vars key, as Flux's postBuild substitution gives it
+   * (`version: ${coder_version}`): at each reconcile the HelmRelease follows the ConfigMap, and a changed
+   * version is an upgrade that is Ready `readyAfterPolls` polls later.
+   */
+  chartVersionVar?: string;
+  /** `spec.values.coder.replicaCount` from this cluster-vars key (default 1). */
+  replicasVar?: string;
+  /** An upgrade to one of these versions fails (Ready=False, UpgradeFailed); the deployed release stays as it was. */
+  failingVersions?: string[];
+}
+
+/** A change of what a HelmRelease has deployed (helm-controller's history), in the order it happened. */
+export interface DeployedChange {
+  /** Date.now() when the release became Ready at this version and replica count. */
+  at: number;
+  /** Order of the change within this stand-in (ties in `at` are common). */
+  seq: number;
+  release: string;
+  version?: string;
+  replicas: number;
 }
 
 export interface KubeStandInOptions {
@@ -125,8 +146,14 @@ const FLUX_CRDS = [
   { group: 'helm.toolkit.fluxcd.io', kind: 'HelmRelease', plural: 'helmreleases', versions: ['v2'] },
 ];
 
+let deployedSeq = 0;
+
 export class KubeStandIn {
   readonly requests: RecordedRequest[] = [];
+  /** Every change of a deployed release (version, replicas), with its time: what the cluster ran when. */
+  readonly deployedLog: DeployedChange[] = [];
+  private readonly deployed = new Map<string, { version?: string; replicas: number }>();
+  private readonly pendingSince = new Map<string, number>();
   private readonly store = new Map<string, Obj>();
   private rv = 100;
   private polls = 0;
@@ -182,6 +209,11 @@ export class KubeStandIn {
         return o;
     }
     return undefined;
+  }
+
+  /** What a HelmRelease has deployed now (undefined before its first successful install). */
+  deployedRelease(namespace: string, name: string): { version?: string; replicas: number } | undefined {
+    return this.deployed.get(`${namespace}/${name}`);
   }
 
   /** Every stored object of a kind. */
@@ -536,7 +568,11 @@ export class KubeStandIn {
       conditions: [ready(`Applied revision: ${revision}`)],
     });
     const releases = this.options.helmReleases ?? [];
+    const vars = (this.get('ConfigMap', 'cluster-vars', 'flux-system')?.data ?? {}) as Record<string, string>;
+    const failing = new Map<StandInHelmRelease, string>();
+    const done = new Map<StandInHelmRelease, boolean>();
     for (const hr of releases) {
+      const id = `${hr.namespace}/${hr.name}`;
       let obj = this.get('HelmRelease', hr.name, hr.namespace);
       if (!obj) {
         const r = this.resources().find((x) => x.kind === 'HelmRelease') as Resource;
@@ -546,26 +582,71 @@ export class KubeStandIn {
           metadata: { name: hr.name, namespace: hr.namespace },
           spec: { chart: { spec: { chart: hr.name } } },
         });
+        this.pendingSince.set(id, 0);
       }
-      const done = !hr.stuck && this.polls >= hr.readyAfterPolls;
+      // Flux's postBuild substitution: the spec follows cluster-vars at each reconcile.
+      const version = hr.chartVersionVar ? vars[hr.chartVersionVar] : undefined;
+      const replicas =
+        hr.replicasVar && vars[hr.replicasVar] !== undefined ? Number(vars[hr.replicasVar]) : 1;
+      const spec = obj.spec as { chart: { spec: Record<string, unknown> }; values?: Record<string, unknown> };
+      const wanted = { version, replicas };
+      const current = {
+        version: spec.chart.spec.version as string | undefined,
+        replicas: (spec.values?.coder as { replicaCount?: number } | undefined)?.replicaCount ?? 1,
+      };
+      if ((hr.chartVersionVar || hr.replicasVar) && canonical(wanted) !== canonical(current)) {
+        if (version !== undefined) spec.chart.spec.version = version;
+        spec.values = { ...(spec.values ?? {}), coder: { replicaCount: replicas } };
+        obj.metadata.generation = (obj.metadata.generation ?? 1) + 1;
+        this.touch(obj);
+        this.pendingSince.set(id, this.polls);
+      }
+      const upgradeFails = version !== undefined && (hr.failingVersions ?? []).includes(version);
+      if (upgradeFails)
+        failing.set(
+          hr,
+          `Helm upgrade failed for release ${id} with chart ${hr.name}@${version}: context deadline exceeded`,
+        );
+      const isDone =
+        !hr.stuck && !upgradeFails && this.polls - (this.pendingSince.get(id) ?? 0) >= hr.readyAfterPolls;
+      done.set(hr, isDone);
+      const before = this.deployed.get(id);
+      if (isDone && (before?.version !== version || before?.replicas !== replicas)) {
+        this.deployed.set(id, { version, replicas });
+        this.deployedLog.push({ at: Date.now(), seq: ++deployedSeq, release: id, version, replicas });
+      }
+      const stuckMessage = hr.stuck ?? failing.get(hr);
       this.setStatus(obj, {
         observedGeneration: obj.metadata.generation,
+        ...(this.deployed.get(id)?.version
+          ? {
+              history: [
+                { chartName: hr.name, chartVersion: this.deployed.get(id)?.version, status: 'deployed' },
+              ],
+            }
+          : {}),
         conditions: [
-          done
-            ? ready('Helm install succeeded')
-            : hr.stuck
-              ? { type: 'Ready', status: 'False', reason: 'InstallFailed', message: hr.stuck }
+          isDone
+            ? ready(before ? 'Helm upgrade succeeded' : 'Helm install succeeded')
+            : stuckMessage
+              ? {
+                  type: 'Ready',
+                  status: 'False',
+                  reason: hr.stuck ? 'InstallFailed' : 'UpgradeFailed',
+                  message: stuckMessage,
+                }
               : {
                   type: 'Ready',
                   status: 'Unknown',
                   reason: 'Progressing',
-                  message: "Running 'install' action",
+                  message: `Running '${before ? 'upgrade' : 'install'}' action`,
                 },
         ],
       });
     }
-    const stuck = releases.find((hr) => hr.stuck);
-    const allReady = releases.every((hr) => !hr.stuck && this.polls >= hr.readyAfterPolls);
+    const stuckRelease = releases.find((hr) => hr.stuck || failing.has(hr));
+    const stuck = stuckRelease ? { namespace: stuckRelease.namespace, name: stuckRelease.name } : undefined;
+    const allReady = releases.every((hr) => done.get(hr));
     for (const name of ['infra-controllers', 'infra-configs', 'apps']) {
       let k = this.get('Kustomization', name, 'flux-system');
       if (!k) {

@@ -197,15 +197,24 @@ needsKnot('verify against local Coder stand-ins, Knot and moto', () => {
     expect(md).toContain('**Aurora cold start**');
   });
 
-  test('a version mismatch between regions is degraded and names each region', async () => {
+  test('a region beyond the allowed skew of the primary (another major.minor) fails, naming both; a patch behind passes', async () => {
     servers['us-west-2']!.setVersion('v2.26.0+def5678');
     try {
       const report = await runVerify({ ...base(), checks: ['versions'] });
       const v = find(report.results, 'versions', 'all regions');
-      expect(v.status).toBe('degraded');
-      expect(v.summary).toContain('us-west-2 v2.26.0+def5678');
-      expect(v.summary).toContain('us-east-2 v2.27.1+abc1234');
-      expect(report.status).toBe('degraded');
+      expect(v.status).toBe('fail');
+      expect(v.summary).toBe(
+        'us-west-2 v2.26.0+def5678 beyond the allowed skew of the primary us-east-2 v2.27.1+abc1234 (same major.minor, 2.27.x)',
+      );
+      expect(report.status).toBe('fail');
+      servers['us-west-2']!.setVersion('v2.27.0+def5678');
+      const within = find(
+        (await runVerify({ ...base(), checks: ['versions'] })).results,
+        'versions',
+        'all regions',
+      );
+      expect(within.status).toBe('pass');
+      expect(within.summary).toContain('within the allowed skew of the primary us-east-2 (2.27.x)');
     } finally {
       servers['us-west-2']!.setVersion('v2.27.1+abc1234');
     }

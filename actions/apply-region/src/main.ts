@@ -163,6 +163,8 @@ export async function run(): Promise<void> {
         inputs.cluster === 'skip'
           ? undefined
           : coderStepFor({ caFile: inputs.caFile, resolve: inputs.resolve }),
+      // The Coder version per region, primary first (src/apply/coder-upgrade.ts); runs only with the cluster step.
+      coderUpgrade: { caFile: inputs.caFile, resolve: inputs.resolve },
     });
     const reportFile = writeReportFile(reportDir, 'apply-report.json', report);
     await core.summary.addRaw(renderApplyMarkdown(report), true).write();

@@ -172,6 +172,26 @@ describe('the broken-configuration corpus', () => {
       [/^gitops\/infrastructure\/controllers\/metrics-server\.yaml:21 \(spec\.chart\.spec\.version\): chart metrics-server ">=3\.0\.0" is not an exact version; ranges, wildcards and latest are not allowed/],
     ],
     [
+      'a Coder chart version written in the HelmRelease (it would reach every cluster on Flux\'s timer)',
+      (f) => f('apps/base/coder/release.yaml', replace('version: "${coder_version}"', 'version: 2.28.0')),
+      [/^gitops\/apps\/base\/coder\/release\.yaml:11 \(spec\.chart\.spec\.version\): chart coder version "2\.28\.0" is written in the manifest; the Coder version is set by apply-region at deploy time, primary first: write \$\{coder_version\} and declare the version once in gitops\/platform\.yaml coder\.version/],
+    ],
+    [
+      'a Coder chart taking ${coder_version} without coder.version in platform.yaml',
+      (f) => f('platform.yaml', replace('  version: "2.27.1"\n', '')),
+      [/^gitops\/apps\/base\/coder\/release\.yaml:11 \(spec\.chart\.spec\.version\): chart coder takes \$\{coder_version\}, but gitops\/platform\.yaml has no coder\.version/],
+    ],
+    [
+      'a coder.version that is not a chart version',
+      (f) => f('platform.yaml', replace('version: "2.27.1"', 'version: latest')),
+      [/^gitops\/platform\.yaml:\d+ \(coder\.version\): expected Coder's chart version, e\.g\. "2\.27\.1" \(quoted\), got "latest"/],
+    ],
+    [
+      'coder_version declared as a chart version with a value that is not one',
+      (f) => f('regions/us-west-2.yaml', replace('coder_version: { field: coderVersion, type: chart-version }', 'coder_version: { value: "2.28", type: chart-version }')),
+      [/^gitops\/regions\/us-west-2\.yaml:\d+ \(clusterVars\.coder_version\.type\): coder_version is declared as chart-version: expected a chart version such as 2\.27\.1 \(SemVer\), got "2\.28"/],
+    ],
+    [
       'an OCI chart on latest',
       (f) => f('infrastructure/controllers/karpenter.yaml', replace('tag: 1.6.3', 'tag: latest')),
       [/^gitops\/infrastructure\/controllers\/karpenter\.yaml:10 \(spec\.ref\.tag\): OCIRepository karpenter ref\.tag "latest" is not an exact version/],

@@ -15,13 +15,15 @@ const FIXTURE = path.resolve('test/fixtures/gitops-valid');
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** The valid fixture with `coder:` appended to platform.yaml (or none). */
+/** The valid fixture with this `coder:` in platform.yaml (or none). */
 async function loadWith(coder: string | undefined): Promise<GitopsConfig> {
   const root = mkdtempSync(path.join(tmpdir(), 'coder-platform-'));
   dirs.push(root);
   cpSync(FIXTURE, root, { recursive: true });
   const file = path.join(root, 'gitops', 'platform.yaml');
-  if (coder !== undefined) writeFileSync(file, `${readFileSync(file, 'utf8')}\n${coder}\n`);
+  // The fixture's own `coder:` (the version its Coder chart takes) is replaced by the case's.
+  const rest = readFileSync(file, 'utf8').replace(/\ncoder:\n(?: {2}.*\n)*/, '\n');
+  writeFileSync(file, coder === undefined ? rest : `${rest}\n${coder}\n`);
   return loadGitops(path.join(root, 'gitops'));
 }
 

@@ -8,7 +8,7 @@ describe('fluxVariables', () => {
     const vars = fluxVariables(FIXTURE, 'us-east-2');
     // Not listed: ${zone:=a} and ${cluster_name:-demo} (defaults), $${HOME} (escape), ${not_a_var} (a
     // comment, dropped by kustomize before substitution) and coder_replicas (postBuild.substitute inline).
-    expect([...vars.keys()].sort()).toEqual(['database_endpoint', 'domain', 'region']);
+    expect([...vars.keys()].sort()).toEqual(['coder_version', 'database_endpoint', 'domain', 'region']);
     expect(vars.get('region')).toEqual([
       { file: 'gitops/apps/base/coder/release.yaml', line: 20, kustomization: 'apps', clusterVars: true },
       {

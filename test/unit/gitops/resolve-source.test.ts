@@ -61,6 +61,7 @@ describe('resolveSource', () => {
       region: { known: true, value: 'us-west-2' },
       domain: { known: true, value: 'example.test' },
       database_endpoint: { known: true, value: 'db.example' },
+      coder_version: { known: true, value: '2.27.1' },
     });
   });
 

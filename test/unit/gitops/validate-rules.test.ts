@@ -80,7 +80,7 @@ const CASES: [string, Edit, RegExp][] = [
     'HA replicas without a licence',
     (f) => {
       f('platform.yaml', replace('  license: premium\n', '  license: none\n'));
-      f('apps/base/coder/helm-release.yaml', replace('    coder:\n', '    coder:\n      replicaCount: 2\n'));
+      f('apps/base/coder/helm-release.yaml', replace('replicaCount: ${coder_replica_count}', 'replicaCount: 2'));
     },
     /helm-release\.yaml:\d+ \(spec\.values\.coder\.replicaCount\): needs a Coder licence \(feature high_availability\)/,
   ],
