@@ -35,6 +35,7 @@ const MAY_SPAWN = [
   'src/sandbox/**',
   'src/gitops/render-flux.ts',
   'src/cluster/flux-install.ts',
+  'src/helm/**',
 ];
 const layers = (...patterns) => ({
   'no-restricted-imports': ['error', { patterns, paths: NO_CHILD_PROCESS }],
@@ -63,7 +64,10 @@ export default tseslint.config(
   { files: ['src/cli/**/*.ts'], rules: layers() },
   { files: ['src/gitops/**/*.ts'], ignores: MAY_SPAWN, rules: layers(NO_CLI, NO_PLAN_FROM_GITOPS) },
   { files: ['src/gitops/render-flux.ts'], rules: layersMaySpawn(NO_CLI, NO_PLAN_FROM_GITOPS) },
-  { files: ['src/cluster/flux-install.ts', 'src/git/**/*.ts'], rules: layersMaySpawn(NO_CLI) },
+  {
+    files: ['src/cluster/flux-install.ts', 'src/git/**/*.ts', 'src/helm/**/*.ts'],
+    rules: layersMaySpawn(NO_CLI),
+  },
   { files: ['src/apply/**/*.ts'], rules: layers(NO_CLI, NO_PLAN_FROM_APPLY) },
   {
     files: ['src/**/*.ts'],
