@@ -200,6 +200,8 @@ export function validateSecretProducers(rendered: RenderedGitops): Configuration
         if (s.readBy?.kustomization && s.readBy.kustomization !== o.kustomization) {
           out.push(tableError(s, 'readBy.kustomization', `${s.name} is read in Kustomization ${o.kustomization} (${region.region.name}), not ${s.readBy.kustomization}: keep the table true`));
         }
+        const storeError = checkStoreRegion(o, region, s, config.platform.hubRegion);
+        if (storeError) out.push(storeError);
         if (s.producer === 'stack' && s.stack) {
           const owner = s.region === 'hub' ? config.regions.find((r) => r.name === config.platform.hubRegion) : region.region;
           if (owner && !owner.stacks.some((st) => st.name === s.stack)) {
@@ -257,4 +259,29 @@ export function validateSecretProducers(rendered: RenderedGitops): Configuration
     }
   }
   return out;
+}
+
+/**
+ * apply-region writes what it produces into the region's own Secrets Manager (src/apply/coder-proxy-step.ts,
+ * provisioner-key-step.ts); everything else lives in the hub region. An ExternalSecret reading through a
+ * store of the other region never finds its secret (ExternalSecret SecretSyncedError, the Pod that mounts
+ * it never starts).
+ */
+function checkStoreRegion(o: LocatedObject, region: RegionObjects, s: RemoteSecret, hubRegion: string): ConfigurationError | undefined {
+  const storeName = valueAt(o.object, 'spec.secretStoreRef.name');
+  const storeKind = valueAt(o.object, 'spec.secretStoreRef.kind') ?? 'SecretStore';
+  const store = region.objects.find(
+    (x) => x.object.kind === storeKind && rec(x.object.metadata)?.name === storeName && (storeKind === 'ClusterSecretStore' || rec(x.object.metadata)?.namespace === rec(o.object.metadata)?.namespace),
+  );
+  if (!store) return undefined; // a store that does not exist is validate-flux's finding (the reference check)
+  const storeRegion = valueAt(store.object, 'spec.provider.aws.region');
+  if (typeof storeRegion !== 'string') return undefined;
+  const lives = s.producer === 'apply-region' ? region.region.name : hubRegion;
+  if (storeRegion === lives) return undefined;
+  return objectError(
+    o,
+    'spec.secretStoreRef.name',
+    `${s.name} lives in ${lives}'s Secrets Manager (${s.producer === 'apply-region' ? 'apply-region writes it in the region itself' : 'the hub region'}), but ${storeKind} ${String(storeName)} reads ${storeRegion} (${store.file.file}): ` +
+      `read it through a store whose spec.provider.aws.region is ${s.producer === 'apply-region' ? '${aws_region}' : '${hub_region}'}`,
+  );
 }

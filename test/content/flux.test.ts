@@ -239,7 +239,19 @@ async function modelFor(
       });
       versions[r.metadata.name] = version;
       expect(r.spec.install?.remediation?.retries).toBeGreaterThan(0);
-      expect(r.spec.upgrade?.remediation?.retries).toBeGreaterThan(0);
+      const coderServer =
+        r.spec.chart?.spec?.chart === 'coder' && r.spec.values?.coder?.workspaceProxy !== true;
+      if (coderServer) {
+        // A failed Coder server upgrade is never remediated by a rollback (nor retried into one): the new
+        // version may have migrated the shared schema, and Coder does not run an older version against it.
+        // The release stays failed; apply-region's Coder upgrade step reports it and how to roll forward.
+        expect({
+          retries: r.spec.upgrade?.remediation?.retries ?? 0,
+          last: r.spec.upgrade?.remediation?.remediateLastFailure ?? false,
+        }).toEqual({ retries: 0, last: false });
+      } else {
+        expect(r.spec.upgrade?.remediation?.retries).toBeGreaterThan(0);
+      }
     }
     expect(versions).toEqual({
       karpenter: expect.stringMatching(/^1\.\d+\.\d+$/),

@@ -56,6 +56,7 @@ const asServer: Edit = (f) => {
         '  coder_github_allow_everyone: { field: coderGithubAllowEveryone, type: boolean }',
         '  coder_irsa_role_arn: { output: eks.CoderRoleArn, type: iam-role-arn }',
         '  coder_provisioner_daemons: { field: coderProvisionerDaemons, type: integer }',
+        '  coder_replica_count: { value: "1", type: integer }',
         '  coder_primary_access_url:',
       ].join('\n'),
     ),
@@ -123,6 +124,26 @@ const CASES: [string, Edit, RegExp[]][] = [
       f('stacks/coder-mesh.yaml', (t) => t.replace('FromPort: 8080', 'FromPort: 443').replace('ToPort: 8080', 'ToPort: 443'));
     },
     [/us-west-2 is a Coder replica, and replicas relay .* port 8080/],
+  ],
+  [
+    "a proxy's token read through the hub's secret store",
+    (f) =>
+      f(
+        'apps/proxy/coder-proxy/external-secret-proxy-token.yaml',
+        replace('name: aws-secrets-manager-regional', 'name: aws-secrets-manager'),
+      ),
+    [
+      /coder-proxy-token lives in us-west-2's Secrets Manager \(apply-region writes it in the region itself\), but ClusterSecretStore aws-secrets-manager reads us-east-2 .*spec\.provider\.aws\.region is \$\{aws_region\}/,
+    ],
+  ],
+  [
+    "the database secret read through the region's own store",
+    (f) =>
+      f(
+        'infrastructure/configs/external-secret-coder-db.yaml',
+        replace('name: aws-secrets-manager', 'name: aws-secrets-manager-regional'),
+      ),
+    [/coder-database lives in us-east-2's Secrets Manager \(the hub region\), but ClusterSecretStore aws-secrets-manager-regional reads us-west-2/],
   ],
   [
     'a proxy without its wildcard certificate',
