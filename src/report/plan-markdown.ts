@@ -293,7 +293,7 @@ function whatIfBlocks(report: PlanReport): Block[] {
   return [
     {
       label: 'what-if routing',
-      text: `### What-if routing\n\nLatency set today: ${w.today.map(escapeText).join(', ') || '(none)'} → after: ${w.after.map(escapeText).join(', ') || '(none)'}.\n\n${head}${rows}\n\n<sub>${escapeText(w.model)}.</sub>\n\n`,
+      text: `### What-if routing\n\nApex latency set today: ${w.today.map(escapeText).join(', ') || '(none)'} → after: ${w.after.map(escapeText).join(', ') || '(none)'}${w.today.join(',') === w.after.join(',') ? ' (unchanged: the apex answers stay as they are)' : ''}.${w.proxiesAfter.length ? ` Workspace proxies, not in the apex set (they answer only their own \`<region>.<domain>\` names): ${w.proxiesAfter.map(escapeText).join(', ')}.` : ''}\n\n${head}${rows}\n\n<sub>${escapeText(w.model)}.</sub>\n\n`,
       priority: 1,
     },
   ];

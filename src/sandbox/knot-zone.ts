@@ -56,7 +56,8 @@ export function zoneFromRoute53(
     const rel = name === domain ? '@' : name.slice(0, -domain.length - 1);
     out.push({ name: rel, type: 'A', value: fallback });
     for (const vp of config.platform.vantagePoints) {
-      // The plan's what-if table models routing the same way (one rule: answeringRegion).
+      // The plan's what-if table models routing the same way (one rule: answeringRegion). Its set is the
+      // apex one too: Route 53 holds only the regions apply-region promoted (servesApex: no proxies).
       const address = set.get(answeringRegion(vp, regions, hub).region ?? '') ?? fallback;
       geo.push({ subnet: vp.clientSubnet, name, answers: [{ type: 'A', value: address }] });
     }

@@ -3,14 +3,9 @@ import { HEALTH_SECTIONS, type HealthcheckReport, type WorkspaceProxy } from '..
 import { provisionerKeyFor } from '../apply/provisioner-key-step.js';
 import { proxyNameFor } from '../apply/coder-proxy-step.js';
 import type { GitopsConfig, RegionConfig } from '../gitops/types.js';
+import { minorOf, parseCoderVersion, withinSkew } from '../gitops/coder-version.js';
 import { errorMessage } from '../util/errors.js';
 import type { CheckResult, CheckStatus } from './check-result.js';
-
-/** `v2.27.1+abc` → `2.27`; undefined when it is no version. */
-export function majorMinor(version: string): string | undefined {
-  const m = /^v?(\d+)\.(\d+)(?:\.|$|[-+])/.exec(version.trim());
-  return m ? `${m[1]}.${m[2]}` : undefined;
-}
 
 function result(
   key: string,
@@ -36,7 +31,11 @@ function result(
   };
 }
 
-/** A proxy region's proxy: registered and healthy, on the primary's major.minor (Coder warns past that). */
+/**
+ * A proxy region's proxy: registered and healthy, and within the skew the platform allows of the primary
+ * (coder-version.ts withinSkew, the rule versions-check.ts applies too, with the same severity): beyond
+ * it, or on a version that does not parse, it fails.
+ */
 export function checkProxy(
   region: string,
   proxies: WorkspaceProxy[],
@@ -58,14 +57,14 @@ export function checkProxy(
       region,
     );
   }
-  const want = primaryVersion ? majorMinor(primaryVersion) : undefined;
-  const have = majorMinor(p.version);
-  if (want && have !== want) {
+  const primary = primaryVersion ? parseCoderVersion(primaryVersion) : undefined;
+  const have = parseCoderVersion(p.version);
+  if (primary && (!have || !withinSkew(primary, have))) {
     return result(
       `proxy:${region}`,
       target,
-      'degraded',
-      `healthy, but on ${p.version || 'an unknown version'} while the primary runs ${primaryVersion}`,
+      'fail',
+      `healthy, but on ${p.version || 'an unknown version'}, beyond the allowed skew of the primary's ${primaryVersion} (same major.minor, ${minorOf(primary)}.x)`,
       details,
       region,
     );

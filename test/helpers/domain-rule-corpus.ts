@@ -65,8 +65,10 @@ export const CORPUS: PlantedPullRequest[] = [
     message: /MaxCapacity 16 → 4/,
     change: (g) => edit(g, 'stacks/aurora.yaml', 'Default: 16', 'Default: 4'),
   },
+  // Both regions are workspace proxies (gitops/regions/): not in the apex latency set (servesApex), so the
+  // plan's what-if table shows the apex answers unchanged; a replica's table is test/unit/what-if-routing.test.ts.
   {
-    name: 'eu-west-2 enabled',
+    name: 'eu-west-2 (a workspace proxy) enabled',
     rule: 'region-enabled',
     level: 'high',
     message:
@@ -74,7 +76,7 @@ export const CORPUS: PlantedPullRequest[] = [
     change: (g) => edit(g, 'regions/eu-west-2.yaml', 'enabled: false', 'enabled: true'),
   },
   {
-    name: 'us-west-2 disabled',
+    name: 'us-west-2 (a workspace proxy) disabled',
     rule: 'region-disabled',
     level: 'high',
     message:

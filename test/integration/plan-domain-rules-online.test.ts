@@ -9,6 +9,7 @@ import {
   type Change,
 } from '@aws-sdk/client-route-53';
 import { runApply } from '../../src/apply/apply-engine.js';
+import { servesApex } from '../../src/gitops/coder-topology.js';
 import { AwsClientFactory } from '../../src/aws/client-factory.js';
 import { resolveCredentials } from '../../src/aws/oidc-credentials.js';
 import { changedFiles } from '../../src/gitops/changed-regions.js';
@@ -114,7 +115,12 @@ beforeAll(async () => {
         EvaluateTargetHealth: true,
       };
       return [
-        ...[domain, `*.${domain}`].map((Name) => ({ Name, SetIdentifier: r.name, Region: r.name })),
+        // The apex latency set: only regions serving the dashboard and API (servesApex: no proxies).
+        ...(servesApex(r) ? [domain, `*.${domain}`] : []).map((Name) => ({
+          Name,
+          SetIdentifier: r.name,
+          Region: r.name,
+        })),
         ...[`${r.name}.${domain}`, `*.${r.name}.${domain}`].map((Name) => ({ Name })),
       ].map((rr) => ({
         Action: 'UPSERT' as const,
@@ -213,24 +219,27 @@ describe('planted pull requests: each gets its domain rule and its risk (online,
 
   const ENABLE_EU = (g: string) => edit(g, 'regions/eu-west-2.yaml', 'enabled: false', 'enabled: true');
 
-  it('a plan that adds a region carries the what-if table, "today" read from Route 53, in the comment and JSON', async () => {
+  it('a plan that adds a proxy carries the what-if table, "today" read from Route 53, in the comment and JSON', async () => {
     const report = await planPrOnline(ENABLE_EU);
     const w = report.whatIfRouting!;
+    // eu-west-2 is a workspace proxy: not in the apex set, the apex answers stay (the table says so).
     expect(w).toMatchObject({
       todaySource: 'route53',
-      today: ['us-east-2', 'us-west-2'],
-      after: ['eu-west-2', 'us-east-2', 'us-west-2'],
+      today: ['us-east-2'],
+      after: ['us-east-2'],
+      proxiesAfter: ['eu-west-2', 'us-west-2'],
     });
     expect(w.model).toContain("'today' is the latency set in Route 53 now");
     expect(JSON.parse(JSON.stringify(report)).whatIfRouting.todaySource).toBe('route53');
     const md = renderPlanMarkdown(report, { budget: 65000, marker: '<!-- plan -->' }).markdown;
     expect(md).toContain('### What-if routing');
+    expect(md).toContain('(unchanged: the apex answers stay as they are)');
     expect(md).toContain('| Vantage point | Today (Route 53) | After this PR |');
-    expect(md).toContain('| london (3.8.0.0/24) | us-east-2 | eu-west-2 |');
+    expect(md).toContain('| london (3.8.0.0/24) | us-east-2 | us-east-2 |');
   }, 120_000);
 
   // Last: it changes the zone the other plans read.
-  it('"today" is what Route 53 holds, not what main says: a region drained by hand is not answering today', async () => {
+  it('"today" is what Route 53 holds, not what main says: a proxy left in the apex set by hand answers today', async () => {
     const domain = 'coderdemo.io';
     const alias = {
       HostedZoneId: 'Z3AADJGX6KTTL2',
@@ -242,7 +251,7 @@ describe('planted pull requests: each gets its domain rule and its risk (online,
         HostedZoneId: zone,
         ChangeBatch: {
           Changes: [domain, `*.${domain}`].map((Name) => ({
-            Action: 'DELETE' as const,
+            Action: 'UPSERT' as const,
             ResourceRecordSet: {
               Name,
               Type: 'A' as const,
@@ -256,10 +265,12 @@ describe('planted pull requests: each gets its domain rule and its risk (online,
     );
     const report = await planPrOnline(ENABLE_EU);
     const w = report.whatIfRouting!;
-    expect(w.today).toEqual(['us-east-2']);
+    expect(w.today).toEqual(['us-east-2', 'us-west-2']);
+    // After the merge the apex set is main's rule (no proxies): apply-region's DNS step removes it.
+    expect(w.after).toEqual(['us-east-2']);
     expect(w.rows.find((r) => r.vantagePoint === 'oregon')).toMatchObject({
-      today: 'us-east-2',
-      after: 'us-west-2',
+      today: 'us-west-2',
+      after: 'us-east-2',
     });
   }, 120_000);
 });

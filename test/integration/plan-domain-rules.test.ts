@@ -108,46 +108,45 @@ describe('planted pull requests: each gets its domain rule and its risk (offline
     }
   });
 
-  it('a plan that adds a region carries the what-if routing table in the comment and the JSON report', async () => {
+  it('a plan that adds a proxy carries the what-if table in the comment and JSON: the apex answers stay', async () => {
+    // eu-west-2 is a workspace proxy (gitops/regions/eu-west-2.yaml): not in the apex latency set
+    // (coder-topology.ts servesApex), so no vantage point's apex answer moves; the table says why.
+    // A replica's table (answers that move) is unit-tested in test/unit/what-if-routing.test.ts.
     const report = await planPr(CORPUS.find((c) => c.rule === 'region-enabled')!.change);
     const w = report.whatIfRouting!;
     expect(w).toMatchObject({
-      today: ['us-east-2', 'us-west-2'],
-      after: ['eu-west-2', 'us-east-2', 'us-west-2'],
+      today: ['us-east-2'],
+      after: ['us-east-2'],
+      proxiesAfter: ['eu-west-2', 'us-west-2'],
     });
-    expect(w.model).toMatch(/modelled, not measured: .*expectedRegions/);
+    expect(w.model).toMatch(/modelled, not measured: .*workspace proxies are not in it.*expectedRegions/);
     // Offline, "today" is the base commit's enabled regions, and the table says so.
     expect(w.todaySource).toBe('base-commit');
     expect(w.model).toContain("'today' is the base commit's enabled regions (offline: Route 53 is not read)");
+    for (const row of w.rows) expect(row.after).toBe(row.today);
     const london = w.rows.find((r) => r.vantagePoint === 'london')!;
-    expect(london).toMatchObject({ today: 'us-east-2', after: 'eu-west-2' });
-    expect(london.ifDown).toEqual({
-      'eu-west-2': 'us-east-2',
-      'us-east-2': 'eu-west-2',
-      'us-west-2': 'eu-west-2',
-    });
-    const ohio = w.rows.find((r) => r.vantagePoint === 'ohio')!;
-    // Ohio lists only us-east-2: with it down the model falls back to the first of the set, and says so.
-    expect(ohio.ifDown['us-east-2']).toBe('eu-west-2');
-    expect(ohio.fallbackIfDown).toEqual(['us-east-2']);
-    expect(london.fallbackIfDown).toEqual([]);
+    expect(london).toMatchObject({ today: 'us-east-2', after: 'us-east-2', expectedAfter: true });
+    // With the primary down nothing serves the apex: the proxies do not stand in for it.
+    expect(london.ifDown).toEqual({ 'us-east-2': undefined });
     expect(JSON.parse(JSON.stringify(report)).whatIfRouting.rows).toHaveLength(3);
     const md = renderPlanMarkdown(report, { budget: 65000, marker: '<!-- plan -->' }).markdown;
     expect(md).toContain('### What-if routing');
     expect(md).toContain(
-      '| london (3.8.0.0/24) | us-east-2 | eu-west-2 | us-east-2 | eu-west-2 | eu-west-2 |',
+      'Apex latency set today: us-east-2 → after: us-east-2 (unchanged: the apex answers stay as they are).',
     );
+    expect(md).toMatch(/Workspace proxies, not in the apex set .*: eu-west-2, us-west-2\./);
+    expect(md).toContain('| london (3.8.0.0/24) | us-east-2 | us-east-2 | — (none) |');
     expect(md).toContain('modelled, not measured');
     expect(md).toContain('| Vantage point | Today (base commit) | After this PR |');
-    expect(md).toMatch(
-      /\| ohio \(3\.128\.0\.0\/24\) \| us-east-2 \| us-east-2 \| us-east-2 \| eu-west-2 \(hub fallback\) \|/,
-    );
   });
 
-  it('a plan that drains a region shows who answers instead; one that changes no region has no table', async () => {
+  it('a plan that drains a proxy leaves the apex answers; one that changes no region has no table', async () => {
     const drained = await planPr(CORPUS.find((c) => c.rule === 'region-disabled')!.change);
-    const oregon = drained.whatIfRouting!.rows.find((r) => r.vantagePoint === 'oregon')!;
-    expect(oregon).toMatchObject({ today: 'us-west-2', after: 'us-east-2', expectedAfter: true });
+    const w = drained.whatIfRouting!;
+    expect(w).toMatchObject({ today: ['us-east-2'], after: ['us-east-2'], proxiesAfter: [] });
+    // Oregon's apex answer was the primary already: us-west-2 (a proxy) served only its own names.
+    const oregon = w.rows.find((r) => r.vantagePoint === 'oregon')!;
+    expect(oregon).toMatchObject({ today: 'us-east-2', after: 'us-east-2', expectedAfter: true });
     const none = await planPr(CORPUS.find((c) => c.rule === 'health-check-change')!.change);
     expect(none.whatIfRouting).toBeUndefined();
   });
