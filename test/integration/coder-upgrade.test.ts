@@ -53,7 +53,12 @@ let access: {
 /** The fixture with a replica region, cluster folders, and coder_version / coder_replica_count sources. */
 function writeGitops(dir: string): void {
   cpSync(FIXTURE, dir, { recursive: true });
-  const west = readFileSync(join(dir, 'regions/us-west-2.yaml'), 'utf8');
+  // The fixture's us-west-2 is a replica (the apply tests promote it into the apex); here it is the proxy.
+  const west = readFileSync(join(dir, 'regions/us-west-2.yaml'), 'utf8').replace(
+    'coder: replica',
+    'coder: proxy',
+  );
+  writeFileSync(join(dir, 'regions/us-west-2.yaml'), west);
   writeFileSync(
     join(dir, 'regions/eu-west-2.yaml'),
     west
