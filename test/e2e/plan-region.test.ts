@@ -433,8 +433,14 @@ describe('an invalid configuration', () => {
     const run = await planRegion({ repo, head, number: PR, inputs: { region: 'us-west-2' } });
     expect(run.code).toBe(1);
     const annotation = run.errors.find((e) => e.includes('file=gitops/regions/us-west-2.yaml'));
+    // The line of vpcCidr in the region file (it moves when keys are added above it).
+    const vpcLine =
+      readFileSync(path.join(REPO_ROOT, 'gitops', 'regions', 'us-west-2.yaml'), 'utf8')
+        .split('\n')
+        .findIndex((l) => l.startsWith('vpcCidr:')) + 1;
+    expect(vpcLine).toBeGreaterThan(0);
     expect(annotation).toMatch(
-      /^::error [^:]*file=gitops\/regions\/us-west-2\.yaml,[^:]*line=6\b.*::.*overlaps/,
+      new RegExp(`^::error [^:]*file=gitops/regions/us-west-2\\.yaml,[^:]*line=${vpcLine}\\b.*::.*overlaps`),
     );
     expect(run.stdout).toMatch(/^::error::plan-region failed: .*overlaps/m);
     expect(run.stdout).not.toMatch(/\n\s+at /);
@@ -442,7 +448,9 @@ describe('an invalid configuration', () => {
     const body = commentsOn(PR)[0]?.body ?? '';
     expect(body).toContain('## ❌ Plan incomplete: 1 problem');
     expect(body).toMatch(
-      /`gitops\/regions\/us-west-2\.yaml:6`: \(vpcCidr\): 10\.0\.128\.0\/17 overlaps us-east-2's 10\.0\.0\.0\/16/,
+      new RegExp(
+        `\`gitops/regions/us-west-2\\.yaml:${vpcLine}\`: \\(vpcCidr\\): 10\\.0\\.128\\.0/17 overlaps us-east-2's 10\\.0\\.0\\.0/16`,
+      ),
     );
     expect(body).not.toContain('no changes');
   });

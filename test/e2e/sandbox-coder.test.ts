@@ -57,10 +57,8 @@ test('the proxy region is registered, its token lives only in Secrets Manager, v
   expect(proxyCheck?.status).toBe('pass');
   expect(proxyCheck?.summary).toMatch(/^healthy, v2\.27\.1/);
   expect(report.verify?.results.find((r) => r.target === 'Coder health report')?.status).toBe('pass');
-  // The drain and promote runs kept it: still exactly one token write.
-  expect(logger.text()).toContain(
-    'workspace proxy us-west-2 exists and its token is stored in coderdemo/coder-proxy-token (us-west-2): kept',
-  );
+  // Exactly one token write (above). The sandbox applies a proxy region once since it drains only apex
+  // regions; a re-run that keeps the proxy and its token is test/integration/coder-proxy-token.test.ts.
 
   const secret = token.split(':')[1]!;
   const places = {

@@ -119,7 +119,9 @@ needsKnot('verify-endpoints dist on a schedule', () => {
       const text = await readFile(join(REPO_ROOT, 'gitops', 'regions', `${r}.yaml`), 'utf8');
       await writeFile(
         join(gitops, 'regions', `${r}.yaml`),
-        text.replace(/^enabled: false$/m, 'enabled: true'),
+        // Replicas rather than workspace proxies: every region serves the apex, so latency routing
+        // between three regions is there to check (a proxy answers only its own names).
+        text.replace(/^enabled: false$/m, 'enabled: true').replace(/^coder: proxy$/m, 'coder: replica'),
       );
     }
 
