@@ -1,9 +1,9 @@
 import * as https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import { errorCode, errorMessage } from '../util/errors.js';
-import { findOverride, type ResolveOverride } from '../verify/resolve-overrides.js';
+import { findOverride, overrideLookup, type ResolveOverride } from '../verify/resolve-overrides.js';
 import type {
   BuildInfo,
   CreateProvisionerKeyResponse,
@@ -108,18 +108,7 @@ export class CoderClient {
     const host = this.url.hostname;
     const port = Number(this.url.port || 443);
     const override = findOverride(this.opts.resolve, host, port);
-    const lookup: LookupFunction | undefined = override
-      ? (_hostname, options, callback) => {
-          const family = isIP(override.address);
-          if ((options as { all?: boolean }).all) {
-            (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [
-              { address: override.address, family },
-            ]);
-          } else {
-            callback(null, override.address, family);
-          }
-        }
-      : undefined;
+    const lookup = overrideLookup(override);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const timeoutMs = this.opts.timeoutMs ?? 15_000;
     return new Promise((resolve, reject) => {

@@ -2,10 +2,9 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import * as tls from 'node:tls';
-import type { LookupFunction } from 'node:net';
 import type { PhaseTimings } from './check-result.js';
 import { PhaseTimer } from './phase-timer.js';
-import { findOverride, type ResolveOverride } from './resolve-overrides.js';
+import { findOverride, overrideLookup, type ResolveOverride } from './resolve-overrides.js';
 import { errorCode, errorMessage } from '../util/errors.js';
 
 export interface HttpProbeOptions {
@@ -111,18 +110,7 @@ export function probeHttp(opts: HttpProbeOptions): Promise<HttpProbeResult> {
   const url = `${opts.scheme}://${hostHeader}${opts.path}`;
   const maxBody = opts.maxBodyBytes ?? 65_536;
 
-  const lookup: LookupFunction | undefined = override
-    ? (_hostname, options, callback) => {
-        const family = isIP(override.address);
-        if ((options as { all?: boolean }).all) {
-          (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [
-            { address: override.address, family },
-          ]);
-        } else {
-          callback(null, override.address, family);
-        }
-      }
-    : undefined;
+  const lookup = overrideLookup(override);
 
   return new Promise((resolve) => {
     let settled = false;

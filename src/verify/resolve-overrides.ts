@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { InputError } from '../util/errors.js';
 
 /** curl `--resolve` semantics: connections to host:port go to address (and targetPort, when given). */
@@ -80,4 +80,23 @@ export function findOverride(
     }
   }
   return best;
+}
+
+/**
+ * A `lookup` for http(s).request that answers the override's address for any name (undefined without an
+ * override, so Node's resolver is used): the one place the verify probes and the Coder client send a
+ * name to the address a `--resolve` line gives.
+ */
+export function overrideLookup(override: ResolveOverride | undefined): LookupFunction | undefined {
+  if (!override) return undefined;
+  return (_hostname, options, callback) => {
+    const family = isIP(override.address);
+    if ((options as { all?: boolean }).all) {
+      (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [
+        { address: override.address, family },
+      ]);
+    } else {
+      callback(null, override.address, family);
+    }
+  };
 }
